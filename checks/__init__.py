@@ -1,0 +1,1 @@
+"""planguard's built-in checks, one module per check (installed as planguard.checks)."""

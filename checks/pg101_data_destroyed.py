@@ -1,0 +1,41 @@
+"""PG101: a data-bearing resource is destroyed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, Mode
+
+META = CheckMeta(
+    id="PG101",
+    slug="data-destroyed",
+    title="Destroy of a data-bearing resource",
+    severity=Severity.CRITICAL,
+    rationale=(
+        "Destroying a database, bucket, volume or key deletes the data in it. "
+        "Unless a backup is restored, the data is gone."
+    ),
+    remediation=(
+        "If the resource was renamed or moved, add a `moved` block (Terraform) or keep the "
+        "logical id (CloudFormation). If it really must go, take a snapshot first, set "
+        "DeletionPolicy: Retain/Snapshot where available, and acknowledge the plan."
+    ),
+)
+
+_RETAINED = frozenset({"Retain", "RetainExceptOnCreate"})
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for change in ctx.plan.changes:
+        if change.action is not Action.DELETE or change.mode is not Mode.MANAGED:
+            continue
+        kind = ctx.catalog.data_kind(change.type)
+        if kind is None or change.deletion_policy in _RETAINED:
+            continue
+        why = f" ({change.reason})" if change.reason else ""
+        yield ctx.finding(
+            META,
+            f"{change.address} ({kind}) will be destroyed{why}",
+            change=change,
+        )

@@ -1,0 +1,3 @@
+from planguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The curated catalogue of data-bearing resource types (planguard/data/data_bearing.json).
+
+Kept as data so that users extend it in config (`data_bearing_types`) without
+code. Each entry maps a resource type to the kind of data it holds.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import msgspec
+
+
+@cache
+def _builtin() -> dict[str, str]:
+    raw = resources.files("planguard.data").joinpath("data_bearing.json").read_bytes()
+    doc = msgspec.json.decode(raw)
+    out: dict[str, str] = {}
+    for kind, entry in doc["kinds"].items():
+        for type_ in entry["types"]:
+            out[type_] = kind
+    return out
+
+
+@dataclass(frozen=True)
+class Catalog:
+    types: dict[str, str] = field(default_factory=dict)
+    # Glob patterns from config (e.g. "aws_rds_*"), checked after exact names.
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def load(cls, extra: dict[str, str] | None = None) -> Catalog:
+        types = dict(_builtin())
+        patterns = []
+        for type_, kind in (extra or {}).items():
+            if any(ch in type_ for ch in "*?["):
+                patterns.append((type_, kind))
+            else:
+                types[type_] = kind
+        return cls(types, tuple(sorted(patterns)))
+
+    def data_kind(self, type_: str) -> str | None:
+        """What kind of data a resource of this type holds, or None."""
+        kind = self.types.get(type_)
+        if kind is not None:
+            return kind
+        for pattern, kind in self.patterns:
+            if fnmatch.fnmatchcase(type_, pattern):
+                return kind
+        return None

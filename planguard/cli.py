@@ -1,0 +1,82 @@
+"""The command line: the single place where errors become messages and exit codes.
+
+Exit codes: 0 pass, 1 blocked, 2 bad input or usage, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from planguard import __version__
+
+EXIT_PASS, EXIT_BLOCKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+# CI variables that name who authored the change, most specific first.
+ACTOR_VARIABLES = (
+    "PLANGUARD_ACTOR",
+    "GITHUB_ACTOR",
+    "GITLAB_USER_LOGIN",
+    "BUILD_REQUESTEDFOREMAIL",
+    "BITBUCKET_STEP_TRIGGERER_UUID",
+    "CIRCLE_USERNAME",
+)
+
+
+def one_line(text: str) -> str:
+    """Messages go to logs and terminals: no newlines or control characters."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def fail(message: str, code: int) -> int:
+    sys.stderr.write(f"planguard: error: {one_line(message)}\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv in (["--version"], ["-V"]):
+        # Answered before anything heavy is imported: hooks call this often.
+        sys.stdout.write(f"planguard {__version__}\n")
+        return EXIT_PASS
+    debug = "--debug" in argv or os.environ.get("PLANGUARD_DEBUG") == "1"
+    import typer
+
+    try:
+        from click import ClickException
+    except ModuleNotFoundError:  # newer typer releases vendor click
+        from typer._click.exceptions import ClickException
+
+    from planguard.commands import app
+    from planguard.errors import PlanguardError
+
+    try:
+        result = app(args=argv, prog_name="planguard", standalone_mode=False)
+    except PlanguardError as exc:
+        return fail(str(exc), exc.exit_code)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except typer.Abort:
+        return fail("interrupted", EXIT_INTERNAL)
+    except MemoryError:
+        return fail("out of memory (the review is incomplete)", EXIT_INTERNAL)
+    except Exception as exc:  # fail closed: a crash never passes the gate
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            where = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+        return fail(
+            f"internal error ({type(exc).__name__}{where}); the review did not complete. "
+            "Re-run with --debug and report it.",
+            EXIT_INTERNAL,
+        )
+    return int(result or 0)

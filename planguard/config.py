@@ -1,0 +1,293 @@
+"""The policy file: `.planguard.yml`, or `[tool.planguard]` in pyproject.toml.
+
+Validated key by key; an error names the file and, for YAML, the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planguard.errors import ConfigError
+from planguard.findings import CHECK_ID, Severity
+
+CONFIG_NAMES = (".planguard.yml", ".planguard.yaml")
+
+
+@dataclass(frozen=True)
+class Ignore:
+    check: str
+    address: str  # glob
+    reason: str
+    expires: dt.date | None = None
+    plan: str | None = None  # glob on the plan path
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None
+    fail_on: Severity = Severity.HIGH
+    max_score: int | None = None
+    automation_patterns: tuple[str, ...] = ("*[bot]", "dependabot*", "renovate*")
+    automation_fail_on: Severity = Severity.MEDIUM
+    severity: dict[str, Severity] = field(default_factory=dict)
+    disable: frozenset[str] = frozenset()
+    ignores: tuple[Ignore, ...] = ()
+    data_bearing_types: dict[str, str] = field(default_factory=dict)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks_dirs: tuple[str, ...] = ()
+    required_approvals: int = 1
+    approval_level: Severity = Severity.HIGH
+
+
+class _Lines:
+    """Line numbers of YAML keys, by dotted path, for error messages."""
+
+    def __init__(self, lines: dict[tuple, int] | None = None) -> None:
+        self.lines = lines or {}
+
+    def of(self, *path: Any) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            path, f"invalid YAML: {problem}", mark.line + 1 if mark else None
+        ) from None
+    lines: dict[tuple, int] = {}
+    loader = yaml.SafeLoader("")
+    budget = [10_000]  # nodes; aliases re-expand, so this bounds "billion laughs"
+
+    def build(n: Any, at: tuple) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ConfigError(path, "too many values (alias expansion?)", n.start_mark.line + 1)
+        lines.setdefault(at, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            out = {}
+            for k, v in n.value:
+                key = build(k, at)
+                if not isinstance(key, (str, int)):
+                    raise ConfigError(path, "keys must be strings", k.start_mark.line + 1)
+                if key in out:
+                    raise ConfigError(path, f"duplicate key {key!r}", k.start_mark.line + 1)
+                out[key] = build(v, (*at, key))
+                lines[(*at, key)] = k.start_mark.line + 1
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(v, (*at, i)) for i, v in enumerate(n.value)]
+        try:
+            return loader.construct_object(n, deep=True)
+        except yaml.YAMLError as exc:
+            raise ConfigError(path, f"invalid value: {exc}", n.start_mark.line + 1) from None
+
+    if node is None:
+        return {}, _Lines()
+    return build(node, ()), _Lines(lines)
+
+
+_KNOWN = {
+    "fail_on",
+    "max_score",
+    "automation",
+    "severity",
+    "disable",
+    "ignore",
+    "data_bearing_types",
+    "checks",
+    "checks_dir",
+    "approvals",
+}
+
+
+def find(start: Path | None = None) -> Path | None:
+    """The nearest policy file from `start` upwards (stopping at a git root)."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                doc = {}
+            if "planguard" in doc.get("tool", {}):
+                return pyproject
+        if (directory / ".git").exists():
+            break
+    return None
+
+
+def load(path: str | Path | None, today: dt.date | None = None) -> Config:
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {exc}") from None
+    if p.name == "pyproject.toml" or p.suffix == ".toml":
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(path, f"invalid TOML: {exc}") from None
+        raw = doc.get("tool", {}).get("planguard", {}) if p.name == "pyproject.toml" else doc
+        lines = _Lines()
+    else:
+        raw, lines = _yaml_load(str(path), text)
+    return parse(str(path), raw, lines, base=p.parent)
+
+
+def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = None) -> Config:
+    lines = lines or _Lines()
+
+    def fail(problem: str, *at: Any) -> ConfigError:
+        where = ".".join(str(a) for a in at)
+        return ConfigError(path, f"{where}: {problem}" if where else problem, lines.of(*at))
+
+    def severity(value: Any, *at: Any) -> Severity:
+        if not isinstance(value, str):
+            raise fail("must be a severity (info, low, medium, high, critical)", *at)
+        try:
+            return Severity.parse(value)
+        except ValueError as exc:
+            raise fail(str(exc), *at) from None
+
+    def check_id(value: Any, *at: Any) -> str:
+        if not isinstance(value, str) or not CHECK_ID.match(value):
+            raise fail(f"{value!r} is not a check id (PGnnn)", *at)
+        return value
+
+    def mapping(value: Any, *at: Any) -> dict:
+        if not isinstance(value, dict):
+            raise fail("must be a mapping", *at)
+        return value
+
+    def strings(value: Any, *at: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail("must be a list of strings", *at)
+        return value
+
+    raw = mapping(raw) if raw is not None else {}
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise fail(f"unknown key (known: {', '.join(sorted(_KNOWN))})", unknown[0])
+    kw: dict[str, Any] = {"path": path}
+    if "fail_on" in raw:
+        kw["fail_on"] = severity(raw["fail_on"], "fail_on")
+    if "max_score" in raw:
+        value = raw["max_score"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise fail("must be a whole number from 0 to 100", "max_score")
+        kw["max_score"] = value
+    if "automation" in raw:
+        auto = mapping(raw["automation"], "automation")
+        for key in sorted(set(auto) - {"patterns", "fail_on"}):
+            raise fail("unknown key (known: patterns, fail_on)", "automation", key)
+        if "patterns" in auto:
+            kw["automation_patterns"] = tuple(strings(auto["patterns"], "automation", "patterns"))
+        if "fail_on" in auto:
+            kw["automation_fail_on"] = severity(auto["fail_on"], "automation", "fail_on")
+    if "severity" in raw:
+        kw["severity"] = {
+            check_id(k, "severity", k): severity(v, "severity", k)
+            for k, v in mapping(raw["severity"], "severity").items()
+        }
+    if "disable" in raw:
+        kw["disable"] = frozenset(
+            check_id(v, "disable", i) for i, v in enumerate(strings(raw["disable"], "disable"))
+        )
+    if "ignore" in raw:
+        items = raw["ignore"]
+        if not isinstance(items, list):
+            raise fail("must be a list", "ignore")
+        ignores = []
+        for i, item in enumerate(items):
+            item = mapping(item, "ignore", i)
+            for key in sorted(set(item) - {"check", "address", "reason", "expires", "plan"}):
+                raise fail(
+                    "unknown key (known: check, address, reason, expires, plan)", "ignore", i, key
+                )
+            if not isinstance(item.get("reason"), str) or not item["reason"].strip():
+                raise fail("an ignore needs a reason", "ignore", i)
+            address = item.get("address", "*")
+            if not isinstance(address, str):
+                raise fail("must be a string (glob)", "ignore", i, "address")
+            expires = item.get("expires")
+            if expires is not None and not isinstance(expires, dt.date):
+                try:
+                    expires = dt.date.fromisoformat(str(expires))
+                except ValueError:
+                    raise fail("must be a date (YYYY-MM-DD)", "ignore", i, "expires") from None
+            plan = item.get("plan")
+            if plan is not None and not isinstance(plan, str):
+                raise fail("must be a string (glob)", "ignore", i, "plan")
+            ignores.append(
+                Ignore(
+                    check_id(item.get("check"), "ignore", i, "check"),
+                    address,
+                    item["reason"].strip(),
+                    expires,
+                    plan,
+                )
+            )
+        kw["ignores"] = tuple(ignores)
+    if "data_bearing_types" in raw:
+        value = raw["data_bearing_types"]
+        if isinstance(value, list):
+            value = {t: "data store" for t in strings(value, "data_bearing_types")}
+        value = mapping(value, "data_bearing_types")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise fail("must map resource types to a kind of data", "data_bearing_types")
+        kw["data_bearing_types"] = dict(value)
+    if "checks" in raw:
+        kw["checks"] = {
+            check_id(k, "checks", k): dict(mapping(v, "checks", k))
+            for k, v in mapping(raw["checks"], "checks").items()
+        }
+    if "checks_dir" in raw:
+        value = raw["checks_dir"]
+        dirs = [value] if isinstance(value, str) else strings(value, "checks_dir")
+        kw["checks_dirs"] = tuple(str((base or Path()) / d) for d in dirs)
+    if "approvals" in raw:
+        approvals = mapping(raw["approvals"], "approvals")
+        for key in sorted(set(approvals) - {"required", "level"}):
+            raise fail("unknown key (known: required, level)", "approvals", key)
+        if "required" in approvals:
+            value = approvals["required"]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise fail("must be a whole number ≥ 0", "approvals", "required")
+            kw["required_approvals"] = value
+        if "level" in approvals:
+            kw["approval_level"] = severity(approvals["level"], "approvals", "level")
+    return Config(**kw)
+
+
+def validate_check_settings(config: Config, known: dict[str, dict[str, Any]]) -> None:
+    """Check options must name a known check and one of its options."""
+    for check_id, settings in config.checks.items():
+        if check_id not in known:
+            raise ConfigError(config.path or "config", f"checks.{check_id}: no such check")
+        for key in settings:
+            if key not in known[check_id]:
+                options = ", ".join(sorted(known[check_id])) or "none"
+                raise ConfigError(
+                    config.path or "config",
+                    f"checks.{check_id}.{key}: unknown option (options: {options})",
+                )

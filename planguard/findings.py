@@ -1,0 +1,142 @@
+"""What a check is and what it reports: the contract between checks and the rest.
+
+A check module (checks/pgNNN_*.py) has a frozen `META` and a function
+`check(ctx) -> Iterator[Finding]`. Checks read the plan, the graph and the
+impact through `Context`; they never filter, print or exit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from planguard.model import Change, Location, Plan
+
+if TYPE_CHECKING:
+    from planguard.catalog import Catalog
+    from planguard.graph import DependencyGraph, Impact
+
+CHECK_ID = re.compile(r"^PG\d{3}$")
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (one of {names})") from None
+
+
+_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    # Options a user may set under `checks: {PGnnn: {...}}`, with defaults.
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def docs_anchor(self) -> str:
+        return f"{self.id.lower()}-{self.slug}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    severity: Severity
+    title: str
+    message: str
+    plan: str
+    address: str = ""
+    # The destructive changes this finding is about, as (address, action):
+    # an acknowledgement must name every one of them.
+    changes: tuple[tuple[str, str], ...] = ()
+    location: Location | None = None
+    details: tuple[str, ...] = ()
+    suggestion: str | None = None
+    # Integrity failures (a crashed check, an errored plan) block whatever the
+    # policy says: they cannot be ignored, remapped or acknowledged.
+    unconditional: bool = False
+
+    @property
+    def sort_key(self) -> tuple:
+        return (-self.severity.rank, self.check_id, self.plan, self.address, self.message)
+
+
+@dataclass
+class Context:
+    """What a check may read. Built once per plan."""
+
+    plan: Plan
+    graph: DependencyGraph
+    catalog: Catalog
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def impacts(self) -> dict[str, Impact]:
+        """Downstream impact of every destroyed or replaced resource, by address."""
+        return {i.address: i for i in self.graph.impact()}
+
+    def option(self, meta: CheckMeta, name: str) -> Any:
+        return self.settings.get(meta.id, {}).get(name, meta.options[name])
+
+    def finding(
+        self,
+        meta: CheckMeta,
+        message: str,
+        *,
+        change: Change | None = None,
+        changes: Iterable[Change] = (),
+        address: str | None = None,
+        details: Iterable[str] = (),
+        suggestion: str | None = None,
+        location: Location | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        involved = list(changes) or ([change] if change is not None else [])
+        if location is None and change is not None:
+            location = change.location or self._location(change.address)
+        return Finding(
+            check_id=meta.id,
+            severity=severity or meta.severity,
+            title=meta.title,
+            message=message,
+            plan=self.plan.source,
+            address=address if address is not None else (change.address if change else ""),
+            changes=tuple(sorted({(c.address, c.action.value) for c in involved})),
+            location=location,
+            details=tuple(details),
+            suggestion=suggestion,
+        )
+
+    def _location(self, address: str) -> Location | None:
+        res = self.plan.resources.get(address)
+        return res.location if res else None
+
+
+def matches(pattern: str, address: str) -> bool:
+    """Glob match of an address (`*` crosses dots and brackets)."""
+    return fnmatch.fnmatchcase(address, pattern)

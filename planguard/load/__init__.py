@@ -1,0 +1,171 @@
+"""Read input files into Plans; detection looks at content, never at names.
+
+Every problem with an input becomes an `InputError` naming the file: a guard
+that cannot read its input must not pass it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from planguard.errors import InputError
+from planguard.model import Plan
+
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB; --max-size raises it
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class LoadOptions:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    # CloudFormation template pair given as --before/--after.
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+
+
+def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes as UTF-8, after the checks every input goes through."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if p.is_dir():
+        raise InputError(path, "is a directory, not a plan file")
+    if st.st_size > max_bytes:
+        raise InputError(
+            path,
+            f"file is {st.st_size // (1024 * 1024)} MiB, over the {max_bytes // (1024 * 1024)} MiB"
+            " limit (raise it with --max-size)",
+        )
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    return to_utf8(path, data)
+
+
+def to_utf8(path: str, data: bytes) -> bytes:
+    """Plans written by PowerShell arrive as UTF-16 with a byte-order mark."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(path, "not valid UTF-16 text") from None
+    if data.startswith(_ZIP_MAGIC):
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    return data
+
+
+def show_binary_plan(path: str) -> bytes:
+    """Turn a binary plan file into JSON with the terraform or tofu on PATH."""
+    exe = shutil.which("terraform") or shutil.which("tofu")
+    if exe is None:
+        raise InputError(
+            path,
+            "binary plan file: planguard reads plan JSON; "
+            "run `terraform show -json tfplan > plan.json` and review plan.json",
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        proc = subprocess.run(
+            [exe, "show", "-json", "-no-color", os.path.abspath(path)],
+            cwd=directory,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(path, f"`{os.path.basename(exe)} show -json` failed: {exc}") from None
+    if proc.returncode != 0:
+        detail = next(
+            (
+                line.strip()
+                for line in proc.stderr.decode(errors="replace").splitlines()
+                if line.strip().strip("│╷╵ ")
+            ),
+            "no output",
+        ).strip("│╷╵ ")
+        raise InputError(path, f"`{os.path.basename(exe)} show -json` failed: {detail}")
+    return proc.stdout
+
+
+def _kind(path: str, data: bytes) -> tuple[str, Any]:
+    """("terraform", None) or a CloudFormation kind with its decoded document."""
+    head = data[:4096].lstrip()
+    if not head:
+        raise InputError(path, "empty file")
+    if head[:1] != b"{" and head[:1] != b"[":
+        from planguard.load import cloudformation
+
+        if cloudformation.looks_like_yaml_template(data):
+            return "cfn-template", None
+        raise InputError(path, "not JSON (and not a CloudFormation YAML template)")
+    if b'"format_version"' in head[:512]:
+        return "terraform", None
+    try:
+        doc = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, f"expected a JSON object, found a {type(doc).__name__}")
+    if "format_version" in doc:
+        return "terraform", None
+    if "Changes" in doc and ({"ChangeSetName", "ChangeSetId", "StackName"} & doc.keys()):
+        return "cfn-change-set", doc
+    if isinstance(doc.get("Resources"), dict):
+        return "cfn-template", doc
+    if {"version", "lineage", "resources"} <= doc.keys():
+        raise InputError(path, "this is a Terraform state file, not a plan")
+    keys = ", ".join(sorted(str(k)[:40] for k in doc)[:6]) or "none"
+    raise InputError(
+        path,
+        f"not a Terraform plan or CloudFormation change set/template (top-level keys: {keys})",
+    )
+
+
+def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
+    """Every input, in the order given; CloudFormation inputs are combined."""
+    options = options or LoadOptions()
+    plans: list[Plan] = []
+    cfn: list[tuple[str, str, Any, bytes]] = []
+    for path in paths:
+        if Path(path).is_dir():
+            from planguard.load import cloudformation
+
+            if cloudformation.is_cdk_out(path):
+                cfn.extend(cloudformation.read_cdk_out(path, options.max_bytes))
+                continue
+            raise InputError(path, "is a directory (give plan files, or a cdk.out directory)")
+        data = read_bytes(path, options.max_bytes)
+        if data.startswith(_ZIP_MAGIC):
+            data = to_utf8(path, show_binary_plan(path))
+        kind, doc = _kind(path, data)
+        if kind == "terraform":
+            from planguard.load import terraform
+
+            plans.append(terraform.load(path, data))
+        else:
+            cfn.append((path, kind, doc, data))
+    if cfn or options.before or options.after:
+        from planguard.load import cloudformation
+
+        plans.extend(cloudformation.build(cfn, options))
+    return plans

@@ -1,0 +1,124 @@
+"""Facts every report shows, computed once in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planguard.model import Action, Change, ReplaceOrder
+from planguard.review import PlanReview
+
+ACTION_WORD = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DELETE: "destroy",
+    Action.REPLACE: "replace",
+    Action.READ: "read",
+    Action.NOOP: "no-op",
+    Action.FORGET: "forget",
+}
+
+# Terraform's action_reason values, in words a reviewer reads.
+REASONS = {
+    "replace_because_tainted": "tainted",
+    "replace_because_cannot_update": "attribute cannot be updated in place",
+    "replace_by_request": "replacement requested (-replace)",
+    "replace_by_triggers": "replace_triggered_by",
+    "delete_because_no_resource_config": "no longer in configuration",
+    "delete_because_wrong_repetition": "count/for_each changed",
+    "delete_because_count_index": "count index out of range",
+    "delete_because_each_key": "for_each key removed",
+    "delete_because_no_module": "module removed from configuration",
+    "delete_because_no_move_target": "moved target missing",
+    "read_because_config_unknown": "configuration known only at apply",
+    "read_because_dependency_pending": "depends on a pending change",
+    "read_because_check_nested": "read by a check block",
+}
+
+PROTECTION_ATTRS = (
+    "deletion_protection",
+    "prevent_destroy",
+    "skip_final_snapshot",
+    "force_destroy",
+    "backup_retention_period",
+)
+
+
+def action_label(change: Change) -> str:
+    word = ACTION_WORD[change.action]
+    if change.action is Action.REPLACE:
+        if change.conditional:
+            word = "replace?"
+        if change.order is ReplaceOrder.CREATE_FIRST:
+            word += " (create first)"
+        elif change.order is ReplaceOrder.DELETE_FIRST:
+            word += " (destroy first)"
+    if change.deposed:
+        word += " (deposed)"
+    return word
+
+
+def reason_text(change: Change) -> str:
+    parts = []
+    if change.reason:
+        parts.append(REASONS.get(change.reason, change.reason))
+    if change.replace_paths:
+        paths = ", ".join(".".join(str(s) for s in p) for p in change.replace_paths[:3])
+        more = f" +{len(change.replace_paths) - 3}" if len(change.replace_paths) > 3 else ""
+        parts.append(f"forced by {paths}{more}")
+    return "; ".join(parts)
+
+
+def protection_text(change: Change) -> str:
+    """What stands between this change and data loss, as the tool reports it."""
+    parts = []
+    if change.deletion_policy:
+        parts.append(f"DeletionPolicy {change.deletion_policy}")
+    if change.update_replace_policy and change.action is Action.REPLACE:
+        parts.append(f"UpdateReplacePolicy {change.update_replace_policy}")
+    for attr in PROTECTION_ATTRS:
+        value = change.before(attr)
+        if value is None:
+            continue
+        if attr == "skip_final_snapshot":
+            parts.append("final snapshot" if value is False else "no final snapshot")
+        elif attr == "force_destroy":
+            if value is True:
+                parts.append("force_destroy")
+        elif attr == "backup_retention_period":
+            parts.append(f"backups {value}d")
+        elif value is True:
+            parts.append(attr)
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class DestructiveRow:
+    change: Change
+    action: str
+    reason: str
+    data_kind: str | None
+    protection: str
+    downstream: int
+
+
+def destructive_rows(pr: PlanReview) -> list[DestructiveRow]:
+    """Destroyed and replaced resources, the most consequential first."""
+    rows = []
+    for change in pr.plan.destructive:
+        impact = pr.impacts.get(change.address)
+        rows.append(
+            DestructiveRow(
+                change=change,
+                action=action_label(change),
+                reason=reason_text(change),
+                data_kind=pr.catalog.data_kind(change.type),
+                protection=protection_text(change),
+                downstream=len(impact.dependents) if impact else 0,
+            )
+        )
+    rows.sort(key=lambda r: (r.data_kind is None, -r.downstream, r.change.address, r.action))
+    return rows
+
+
+def counts_row(pr: PlanReview) -> dict[str, int]:
+    return pr.plan.counts()

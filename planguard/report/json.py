@@ -1,0 +1,107 @@
+"""The JSON report (versioned: see planguard/schemas/report.schema.json).
+
+Fields are only ever added within a major schema_version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from planguard.findings import Finding
+from planguard.report.common import destructive_rows, reason_text
+from planguard.review import PlanReview, Review
+
+SCHEMA_VERSION = "1.0"
+
+
+def _finding(f: Finding, suppressed: bool, reason: str | None) -> dict[str, Any]:
+    return {
+        "id": f.check_id,
+        "severity": f.severity.value,
+        "title": f.title,
+        "address": f.address,
+        "plan": f.plan,
+        "message": f.message,
+        "location": ({"file": f.location.file, "line": f.location.line} if f.location else None),
+        "details": list(f.details),
+        "suggestion": f.suggestion,
+        "changes": [{"address": a, "action": act} for a, act in f.changes],
+        "suppressed": suppressed,
+        "reason": reason,
+    }
+
+
+def plan_summary(pr: PlanReview, paths: int = 3) -> dict[str, Any]:
+    plan = pr.plan
+    destructive = []
+    for row in destructive_rows(pr):
+        c = row.change
+        impact = pr.impacts.get(c.address)
+        destructive.append(
+            {
+                "address": c.address,
+                "type": c.type,
+                "action": c.action.value,
+                "order": c.order.value if c.order else None,
+                "conditional": c.conditional,
+                "deposed": c.deposed,
+                "reason": c.reason,
+                "reason_text": reason_text(c) or None,
+                "replace_paths": [list(p) for p in c.replace_paths],
+                "data_kind": row.data_kind,
+                "protection": row.protection or None,
+                "downstream": row.downstream,
+                "paths": [impact.path(m) for m in _nearest(impact, paths)] if impact else [],
+            }
+        )
+    return {
+        "source": plan.source,
+        "kind": plan.kind.value,
+        "tool": plan.tool,
+        "tool_version": plan.tool_version,
+        "predicted": plan.predicted,
+        "errored": plan.errored,
+        "applyable": plan.applyable,
+        "complete": plan.complete,
+        "counts": plan.counts(),
+        "resources": len(plan.resources),
+        "destructive": destructive,
+        "notes": list(plan.notes),
+    }
+
+
+def _nearest(impact: Any, n: int) -> list[str]:
+    """The n dependents with the longest explaining chains, then by address."""
+    ranked = sorted(impact.dependents, key=lambda m: (-len(impact.path(m)), m))
+    return ranked[:n]
+
+
+def document(review: Review) -> dict[str, Any]:
+    v = review.verdict
+    findings = [_finding(f, False, None) for f in v.kept]
+    findings += [_finding(s.finding, True, s.reason) for s in v.suppressed]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "planguard", "version": review.version},
+        "verdict": {
+            "blocked": v.blocked,
+            "level": v.level_name,
+            "score": v.score,
+            "fail_on": v.fail_on.value,
+            "actor": v.actor,
+            "automated": v.automated,
+            "needs_approval": v.needs_approval,
+            "required_approvals": v.required_approvals,
+            "predicted": review.predicted,
+            "notes": list(v.notes),
+        },
+        "plans": [plan_summary(pr) for pr in review.plans],
+        "findings": findings,
+    }
+
+
+def render(review: Review) -> str:
+    raw = msgspec.json.encode(document(review))
+    return msgspec.json.format(raw, indent=2).decode() + "\n"

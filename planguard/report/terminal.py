@@ -1,0 +1,141 @@
+"""The terminal report: a verdict line, counts, destructive changes, findings.
+
+Fits one screen for a typical plan; `--verbose` lists everything.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from planguard.findings import Severity
+from planguard.report.common import destructive_rows
+from planguard.review import Review
+
+STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+COUNT_KEYS = ("create", "update", "replace", "delete", "forget", "move", "import", "read", "noop")
+TOP_ROWS = 15
+TOP_FINDINGS = 20
+WIDTH = 120
+
+
+def render(review: Review, *, verbose: bool = False, color: bool = False) -> str:
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=WIDTH,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    v = review.verdict
+    if v.blocked:
+        head = Text(
+            f"BLOCKED — {v.level_name} risk (score {v.score}/100)", style="bold white on red"
+        )
+    elif v.kept:
+        head = Text(
+            f"PASS — {v.level_name} risk (score {v.score}/100)", style="bold black on yellow"
+        )
+    else:
+        head = Text(f"PASS — no findings (score {v.score}/100)", style="bold black on green")
+    console.print(Text("planguard: ") + head)
+    who = f" · actor {v.actor} (automation policy)" if v.automated else ""
+    console.print(
+        f"fail-on: {v.fail_on.value}{escape(who)} · {len(v.kept)} findings, "
+        f"{len(v.suppressed)} suppressed",
+        style="dim",
+    )
+    if review.predicted:
+        console.print(
+            "These changes are predictions from sources, not a plan computed against real state.",
+            style="italic",
+        )
+    for note in v.notes:
+        console.print(f"note: {escape(note)}", style="yellow")
+
+    counts = Table(title=None, box=None, pad_edge=False, header_style="bold")
+    counts.add_column("plan")
+    for key in COUNT_KEYS:
+        counts.add_column("destroy" if key == "delete" else key, justify="right")
+    for pr in review.plans:
+        c = pr.plan.counts()
+        counts.add_row(escape(pr.plan.source), *(str(c[k]) for k in COUNT_KEYS))
+    console.print()
+    console.print(counts)
+
+    for pr in review.plans:
+        rows = destructive_rows(pr)
+        if not rows:
+            continue
+        shown = rows if verbose else rows[:TOP_ROWS]
+        table = Table(
+            title=f"Destroyed or replaced in {escape(pr.plan.source)}",
+            title_justify="left",
+            header_style="bold",
+            expand=False,
+        )
+        for name in ("resource", "action", "why", "data", "protection", "downstream"):
+            table.add_column(name, justify="right" if name == "downstream" else "left")
+        for row in shown:
+            table.add_row(
+                escape(row.change.address),
+                Text(row.action, style="red" if row.action.startswith("destroy") else "yellow"),
+                escape(row.reason or "—"),
+                escape(row.data_kind or "—"),
+                escape(row.protection or "—"),
+                str(row.downstream),
+            )
+        console.print()
+        console.print(table)
+        if len(rows) > len(shown):
+            console.print(f"… {len(rows) - len(shown)} more (--verbose lists all)", style="dim")
+
+    if v.kept:
+        console.print()
+        console.print("Findings", style="bold")
+        shown = v.kept if verbose else v.kept[:TOP_FINDINGS]
+        for f in shown:
+            line = Text("  ")
+            line.append(f"{f.severity.value.upper():8}", style=STYLE[f.severity])
+            line.append(f" {f.check_id} ", style="bold")
+            line.append(f"{f.title}: ")
+            line.append(f.message)
+            if f.location:
+                line.append(f"  [{f.location}]", style="dim")
+            console.print(line)
+            if verbose or f.severity.rank >= Severity.HIGH.rank:
+                for detail in f.details[: None if verbose else 3]:
+                    console.print(Text(f"      {detail}", style="dim"))
+        if len(v.kept) > len(shown):
+            console.print(f"  … {len(v.kept) - len(shown)} more (--verbose lists all)", style="dim")
+    if v.suppressed:
+        console.print()
+        console.print("Suppressed", style="bold")
+        for s in v.suppressed if verbose else v.suppressed[:TOP_FINDINGS]:
+            console.print(
+                Text(
+                    f"  {s.finding.check_id} {s.finding.address or s.finding.plan}: {s.reason}",
+                    style="dim",
+                )
+            )
+    if v.blocked:
+        console.print()
+        console.print(
+            "To proceed: fix the plan, or have a second person review it and commit an "
+            "acknowledgement (planguard ack PLAN).",
+        )
+    return out.getvalue()

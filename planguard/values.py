@@ -1,0 +1,200 @@
+"""Attribute values, decoded on demand and masked on the way out.
+
+Loaders keep each side of a change as undecoded JSON bytes (or, for formats
+that arrive decoded, as objects). The only way to read a value is through
+`Attributes`, and every read goes through `_mask`, which replaces what the
+tool marked sensitive, what sits under a secret-looking key, and what is not
+known until apply. No other code path hands values out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+SENSITIVE = "(sensitive value)"
+UNKNOWN = "(known after apply)"
+
+# Keys whose values are treated as secrets even when the tool did not mark them.
+_SECRET_KEY = re.compile(
+    r"(^|_)(password|passwd|passphrase|secret|token|private_key|privatekey|api_key|apikey|"
+    r"access_key|secret_key|client_secret|credentials?|auth|pem|pfx|connection_string|"
+    r"sas|signing_key|master_key|shared_key|psk|pre_shared_key|kubeconfig)(_|$)",
+    re.IGNORECASE,
+)
+# Keys that match the pattern above but name no secret.
+_NOT_SECRET = re.compile(
+    r"(_(arn|id|ids|name|names|length|version|enabled|required|type|policy|rotation\w*|"
+    r"path|count|age|expiry|expiration|reuse_prevention)$)|^(token_endpoint\w*)$",
+    re.IGNORECASE,
+)
+_decode = msgspec.json.Decoder().decode
+
+Path = tuple[str | int, ...]
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET.search(key)
+
+
+def looks_secret_value(value: str) -> bool:
+    """Values that carry their secrecy in their form (keys, tokens, dynamic references)."""
+    return (
+        "-----BEGIN" in value
+        or value.startswith("{{resolve:secretsmanager:")
+        or value.startswith("{{resolve:ssm-secure:")
+    )
+
+
+def _mask(value: Any, sensitive: Any, unknown: Any = None) -> Any:
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(value, dict):
+        s = sensitive if isinstance(sensitive, dict) else {}
+        u = unknown if isinstance(unknown, dict) else {}
+        out = {}
+        for key, item in value.items():
+            if item is not None and not isinstance(item, bool) and is_secret_key(str(key)):
+                out[key] = SENSITIVE
+            else:
+                out[key] = _mask(item, s.get(key), u.get(key))
+        # Unknown attributes absent from the planned value still exist after apply.
+        for key, flag in u.items():
+            if key not in out and flag is True:
+                out[key] = UNKNOWN
+        return out
+    if isinstance(value, list):
+        s = sensitive if isinstance(sensitive, list) else []
+        u = unknown if isinstance(unknown, list) else []
+        return [
+            _mask(item, s[i] if i < len(s) else None, u[i] if i < len(u) else None)
+            for i, item in enumerate(value)
+        ]
+    if isinstance(value, str) and looks_secret_value(value):
+        return SENSITIVE
+    return value
+
+
+def _diff(a: Any, b: Any, path: Path, out: list[Path]) -> None:
+    if type(a) is not type(b):
+        out.append(path)
+    elif isinstance(a, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                out.append((*path, key))
+            else:
+                _diff(a[key], b[key], (*path, key), out)
+    elif isinstance(a, list):
+        if len(a) != len(b):
+            out.append(path)
+        else:
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                _diff(x, y, (*path, i), out)
+    elif a != b:
+        out.append(path)
+
+
+def _unknown_paths(unknown: Any, path: Path, out: list[Path]) -> None:
+    if unknown is True:
+        out.append(path)
+    elif isinstance(unknown, dict):
+        for key in sorted(unknown, key=str):
+            _unknown_paths(unknown[key], (*path, key), out)
+    elif isinstance(unknown, list):
+        for i, item in enumerate(unknown):
+            _unknown_paths(item, (*path, i), out)
+
+
+def _get(value: Any, path: Path) -> Any:
+    for step in path:
+        if isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
+            value = value[step]
+        else:
+            return None
+    return value
+
+
+class Attributes:
+    """Both sides of one change's attribute values, masked whenever read.
+
+    Raw sides are JSON bytes (decoded lazily, never cached in decoded form so
+    that a 50k-resource plan keeps only bytes in memory); object sides come
+    from formats that are decoded anyway.
+    """
+
+    __slots__ = ("_after", "_after_sensitive", "_before", "_before_sensitive", "_unknown")
+
+    def __init__(
+        self,
+        before: bytes | Any = None,
+        after: bytes | Any = None,
+        *,
+        before_sensitive: bytes | Any = None,
+        after_sensitive: bytes | Any = None,
+        after_unknown: bytes | Any = None,
+    ) -> None:
+        self._before = before
+        self._after = after
+        self._before_sensitive = before_sensitive
+        self._after_sensitive = after_sensitive
+        self._unknown = after_unknown
+
+    @staticmethod
+    def _load(part: Any) -> Any:
+        if isinstance(part, (bytes, memoryview, msgspec.Raw)):
+            raw = bytes(part)
+            return _decode(raw) if raw else None
+        return part
+
+    def _raw_side(self, side: str) -> tuple[Any, Any, Any]:
+        if side == "before":
+            return self._load(self._before), self._load(self._before_sensitive), None
+        if side == "after":
+            return (
+                self._load(self._after),
+                self._load(self._after_sensitive),
+                self._load(self._unknown),
+            )
+        raise ValueError(f"side must be 'before' or 'after', not {side!r}")
+
+    def side(self, side: str) -> Any:
+        """The whole masked value of one side."""
+        return _mask(*self._raw_side(side))
+
+    def get(self, side: str, path: Path = ()) -> Any:
+        """The masked value at `path` on one side, None if absent."""
+        return _get(self.side(side), path)
+
+    def changed_paths(self) -> tuple[Path, ...]:
+        """Top-down paths whose values differ or become unknown (no values)."""
+        before, _, _ = self._raw_side("before")
+        after, _, unknown = self._raw_side("after")
+        out: list[Path] = []
+        if isinstance(before, dict) and isinstance(after, dict):
+            _diff(before, after, (), out)
+            _unknown_paths(unknown, (), out)
+        elif before != after:
+            out.append(())
+        return tuple(sorted(set(out), key=lambda p: tuple(str(s) for s in p)))
+
+    def sensitive_paths(self) -> Iterator[Path]:
+        for part in (self._before_sensitive, self._after_sensitive):
+            yield from _true_paths(self._load(part), ())
+
+
+def _true_paths(mask: Any, path: Path) -> Iterator[Path]:
+    if mask is True:
+        yield path
+    elif isinstance(mask, dict):
+        for key in sorted(mask, key=str):
+            yield from _true_paths(mask[key], (*path, key))
+    elif isinstance(mask, list):
+        for i, item in enumerate(mask):
+            yield from _true_paths(item, (*path, i))
