@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from planguard.checks._common import keeping_policy
+
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Mode
 
@@ -23,19 +25,32 @@ META = CheckMeta(
     ),
 )
 
-_RETAINED = frozenset({"Retain", "RetainExceptOnCreate"})
-
 
 def check(ctx: Context) -> Iterator[Finding]:
     for change in ctx.plan.changes:
         if change.action is not Action.DELETE or change.mode is not Mode.MANAGED:
             continue
         kind = ctx.catalog.data_kind(change.type)
-        if kind is None or change.deletion_policy in _RETAINED:
+        if kind is None:
             continue
         why = f" ({change.reason})" if change.reason else ""
-        yield ctx.finding(
-            META,
-            f"{change.address} ({kind}) will be destroyed{why}",
-            change=change,
-        )
+        policy = keeping_policy(change)
+        if policy == "Retain":
+            yield ctx.finding(
+                META,
+                f"{change.address} ({kind}) leaves the stack but is kept (DeletionPolicy Retain)",
+                change=change,
+                severity=Severity.INFO,
+            )
+        elif policy == "Snapshot":
+            yield ctx.finding(
+                META,
+                f"{change.address} ({kind}) will be destroyed{why}; a final snapshot is taken "
+                "(DeletionPolicy Snapshot), so the data survives only as that snapshot",
+                change=change,
+                severity=Severity.MEDIUM,
+            )
+        else:
+            yield ctx.finding(
+                META, f"{change.address} ({kind}) will be destroyed{why}", change=change
+            )

@@ -1,0 +1,68 @@
+"""PG103: the plan destroys or replaces a large share of what it manages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, Mode
+
+META = CheckMeta(
+    id="PG103",
+    slug="mass-destruction",
+    title="Mass destruction",
+    severity=Severity.CRITICAL,
+    rationale=(
+        "A plan that deletes or replaces many resources at once, or most of an environment, is "
+        "almost always an accident: a renamed module, a changed workspace or backend, a wrong "
+        "variable file. Its effect is to delete and recreate the environment."
+    ),
+    remediation=(
+        "Check that the plan runs against the right state and variables. If resources moved, "
+        "add `moved` blocks. If the environment really is being rebuilt, acknowledge the plan: "
+        "the acknowledgement must list every destroyed resource."
+    ),
+    options={
+        # Fires when more than this many resources are destroyed or replaced...
+        "max_destroyed": 10,
+        # ...or when more than this percentage of the managed resources in state are,
+        "max_percent": 30,
+        # ...provided at least this many are (so 1 of 2 is not "mass destruction").
+        "min_destroyed_for_percent": 5,
+    },
+)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    gone = [c for c in ctx.plan.destructive if c.mode is Mode.MANAGED]
+    if not gone:
+        return
+    max_destroyed = int(ctx.option(META, "max_destroyed"))
+    max_percent = float(ctx.option(META, "max_percent"))
+    minimum = int(ctx.option(META, "min_destroyed_for_percent"))
+    total = max(ctx.plan.managed_in_state(), len(gone))
+    percent = 100 * len(gone) / total
+    reasons = []
+    if len(gone) > max_destroyed:
+        reasons.append(f"more than {max_destroyed}")
+    if len(gone) >= minimum and percent > max_percent:
+        reasons.append(f"more than {max_percent:g}% of the managed resources")
+    if not reasons:
+        return
+    deleted = sum(1 for c in gone if c.action is Action.DELETE)
+    replaced = len(gone) - deleted
+    modules = {c.module for c in gone}
+    where = ""
+    address = ""
+    if len(modules) == 1 and "" not in modules:
+        address = modules.pop()
+        where = f" (all in {address})"
+    yield ctx.finding(
+        META,
+        f"this plan destroys or replaces {len(gone)} of {total} managed resources "
+        f"({percent:.0f}%){where}: {deleted} destroyed, {replaced} replaced "
+        f"({' and '.join(reasons)})",
+        changes=gone,
+        address=address,
+        details=[f"{c.action.value}: {c.address}" for c in sorted(gone, key=lambda c: c.address)],
+    )

@@ -1,0 +1,47 @@
+"""PG104: a resource that others depend on is destroyed before its replacement exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from planguard.checks._common import plural
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, ReplaceOrder
+
+META = CheckMeta(
+    id="PG104",
+    slug="downtime-replace",
+    title="Destroy-before-create replacement of a depended-on resource",
+    severity=Severity.HIGH,
+    rationale=(
+        "Terraform replaces a resource by destroying it first unless told otherwise. Between "
+        "the destroy and the create, everything that depends on it (instances behind a load "
+        "balancer, services using a certificate or a security group) is without it: downtime."
+    ),
+    remediation=(
+        "Add `lifecycle { create_before_destroy = true }` to the resource (its name may need a "
+        "prefix or random suffix so both can exist at once), or schedule the change in a "
+        "maintenance window and acknowledge the plan."
+    ),
+    options={"min_dependents": 1},
+)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    minimum = int(ctx.option(META, "min_dependents"))
+    for change in ctx.plan.changes:
+        if change.action is not Action.REPLACE or change.order is not ReplaceOrder.DELETE_FIRST:
+            continue
+        impact = ctx.impacts.get(change.address)
+        if impact is None or len(impact.dependents) < max(minimum, 1):
+            continue
+        direct = ctx.graph.direct_dependents(change.address)
+        named = ", ".join(direct[:3]) + (f" and {len(direct) - 3} more" if len(direct) > 3 else "")
+        yield ctx.finding(
+            META,
+            f"{change.address} is destroyed before its replacement is created, and "
+            f"{plural(len(impact.dependents), 'resource')} depend on it ({named})",
+            change=change,
+            details=[" → ".join(impact.path(d)) for d in direct[:5]],
+        )

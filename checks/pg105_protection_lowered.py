@@ -1,0 +1,132 @@
+"""PG105: a setting that protects a resource or its data is lowered.
+
+The settings are data (planguard/data/protections.json): per-type and generic
+rules, each naming an attribute path and which direction lowers it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import msgspec
+from planguard.checks._common import MASKED, lookup, side
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, Change, Mode
+
+META = CheckMeta(
+    id="PG105",
+    slug="protection-lowered",
+    title="Protection lowered",
+    severity=Severity.HIGH,
+    rationale=(
+        "Deletion protection, final snapshots, backups, versioning, prevent_destroy and "
+        "DeletionPolicy are what save the data when something goes wrong. Turning one off is "
+        "often the first half of a destructive change, and rarely needed for anything else."
+    ),
+    remediation=(
+        "Keep the protection on. If it must be lowered (to decommission the resource on "
+        "purpose), do it in a change of its own, reviewed and acknowledged, and restore it "
+        "afterwards if the resource stays."
+    ),
+)
+
+
+class Rule(msgspec.Struct, frozen=True):
+    types: list[str]
+    path: str
+    kind: str
+    what: str
+    safe: list[str] = []
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    raw = resources.files("planguard.data").joinpath("protections.json").read_bytes()
+    return tuple(msgspec.json.decode(raw, type=dict[str, Any | list[Rule]])["rules"])
+
+
+_POLICY_RANK = {"Retain": 2, "RetainExceptOnCreate": 2, "Snapshot": 1, "Delete": 0}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def lowered(rule: Rule, before: Any, after: Any) -> bool:
+    """Whether going from `before` to `after` lowers the protection (None: absent)."""
+    if before in MASKED or after in MASKED:
+        return False
+    if rule.kind == "off":
+        return _truthy(before) and not _truthy(after)
+    if rule.kind == "on":
+        return not _truthy(before) and _truthy(after)
+    if rule.kind == "zero":
+        b, a = _number(before), _number(after)
+        return b is not None and b > 0 and not a
+    if rule.kind == "shorter":
+        b, a = _number(before), _number(after)
+        return b is not None and a is not None and a < b
+    if rule.kind == "states":
+        return before in rule.safe and after not in rule.safe
+    if rule.kind == "policy":
+        rank_before = _POLICY_RANK.get(before or "Delete", 0)
+        return rank_before > _POLICY_RANK.get(after or "Delete", 0)
+    raise ValueError(f"protections.json: unknown rule kind {rule.kind!r}")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for change in ctx.plan.changes:
+        if change.action not in (Action.UPDATE, Action.REPLACE) or change.mode is not Mode.MANAGED:
+            continue
+        found = list(_lowered(change))
+        if not found:
+            continue
+        whats = sorted({what for what, _ in found})
+        yield ctx.finding(
+            META,
+            f"{change.address}: {'; '.join(whats)}",
+            change=change,
+            details=[detail for _, detail in found],
+        )
+
+
+def _lowered(change: Change) -> Iterator[tuple[str, str]]:
+    before, after = side(change, "before"), side(change, "after")
+    if not isinstance(before, dict):
+        return
+    after = after if isinstance(after, dict) else {}
+    for rule in rules():
+        if not any(fnmatch.fnmatchcase(change.type, t) for t in rule.types):
+            continue
+        then = dict(lookup(before, rule.path))
+        now = dict(lookup(after, rule.path))
+        for at in sorted(set(then) | set(now)):
+            if lowered(rule, then.get(at), now.get(at)):
+                shown = f"{_shown(then.get(at))} → {_shown(now.get(at))}"
+                yield rule.what, f"{at}: {shown}"

@@ -1,0 +1,195 @@
+"""PG106: a resource destroyed here is probably the one created there, renamed.
+
+Without a `moved` block, Terraform destroys the old address and creates the
+new one. We pair each destroy with a create of the same type whose attributes
+are near-identical (masked values, ignoring ids, ARNs, timestamps and values
+known only after apply), and suggest the `moved` block that keeps it. When a
+whole module is renamed, one module-level block replaces one per resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from planguard.checks._common import MASKED, plural
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, Change, Mode
+
+META = CheckMeta(
+    id="PG106",
+    slug="probable-rename",
+    title="Probable rename without a moved block",
+    severity=Severity.HIGH,
+    rationale=(
+        "Renaming a resource or module in Terraform without a `moved` block destroys the "
+        "existing object and creates a new one. For a database or bucket that is data loss; "
+        "for anything else it is needless downtime and churn."
+    ),
+    remediation=(
+        "Add the suggested `moved` block next to the new configuration (Terraform 1.1+), run "
+        "the plan again and check that the destroy and create became a move. Use "
+        "`terraform state mv` on older versions."
+    ),
+    options={"min_similarity": 0.8},
+)
+
+# Identity and bookkeeping attributes differ between two objects even when the
+# configuration is the same.
+_IGNORED = re.compile(
+    r"^(id|arn|.*_arn|self_link|etag|fingerprint|unique_id|owner_id|.*_time|.*_date|"
+    r".*_timestamp|creation_.*|created_.*|last_modified.*|generation|tags_all)$"
+)
+
+
+def _leaves(value: Any, at: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _IGNORED.match(str(key)):
+                _leaves(item, f"{at}.{key}" if at else str(key), out)
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            _leaves(item, f"{at}[{i}]", out)
+    elif value is not None and value != [] and value not in MASKED:
+        out[at] = value
+
+
+def _flatten(value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    _leaves(value, "", out)
+    return out
+
+
+def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> float:
+    """Share of comparable leaf values that are equal (unknown ones are not comparable)."""
+    keys = (set(old) | set(new)) - unknown
+    if not keys:
+        return 1.0
+    same = sum(1 for k in keys if k in old and k in new and old[k] == new[k])
+    return same / len(keys)
+
+
+def _unknown_leaves(change: Change) -> set[str]:
+    """Leaf paths of the new object that are known only after apply."""
+    after = change.after()
+    out: set[str] = set()
+
+    def walk(value: Any, at: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{at}.{key}" if at else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{at}[{i}]")
+        elif value in MASKED:
+            out.add(at)
+
+    walk(after, "")
+    return out
+
+
+def _relative(change: Change) -> str:
+    return change.address[len(change.module) + 1 :] if change.module else change.address
+
+
+def _moved(old: str, new: str) -> str:
+    return f"moved {{\n  from = {old}\n  to   = {new}\n}}"
+
+
+def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
+    """Best one-to-one pairing of destroyed and created resources of the same type."""
+    gone = [
+        c
+        for c in ctx.plan.changes
+        if c.action is Action.DELETE and c.mode is Mode.MANAGED and c.deposed is None
+    ]
+    new = [
+        c
+        for c in ctx.plan.changes
+        if c.action is Action.CREATE and c.mode is Mode.MANAGED and not c.importing
+    ]
+    if not gone or not new:
+        return []
+    old_leaves = {c.address: _flatten(c.before()) for c in gone}
+    new_leaves = {c.address: _flatten(c.after()) for c in new}
+    unknown = {c.address: _unknown_leaves(c) for c in new}
+    scored = []
+    for g in gone:
+        for n in new:
+            if n.type != g.type:
+                continue
+            score = similarity(old_leaves[g.address], new_leaves[n.address], unknown[n.address])
+            if score >= minimum:
+                # Ties go to the same name in another module, then the same module.
+                rank = (-score, _relative(g) != _relative(n), g.module != n.module)
+                scored.append((rank, g.address, n.address, g, n, score))
+    scored.sort(key=lambda s: s[:3])
+    used: set[str] = set()
+    out = []
+    for _, ga, na, g, n, score in scored:
+        if ga in used or na in used:
+            continue
+        used.update((ga, na))
+        out.append((g, n, score))
+    return out
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    minimum = float(ctx.option(META, "min_similarity"))
+    matched = pairs(ctx, minimum)
+    # A module rename: every resource of module M is destroyed and each one has
+    # its counterpart, at the same relative address, under one module N.
+    by_module: dict[tuple[str, str], list[tuple[Change, Change, float]]] = {}
+    for g, n, score in matched:
+        if g.module and n.module and g.module != n.module and _relative(g) == _relative(n):
+            by_module.setdefault((g.module, n.module), []).append((g, n, score))
+    handled: set[str] = set()
+    for (old_mod, new_mod), group in sorted(by_module.items(), key=lambda kv: kv[0]):
+        if len(group) < 2 or not _whole_module(ctx, old_mod, {g.address for g, _, _ in group}):
+            continue
+        handled.update(g.address for g, _, _ in group)
+        yield ctx.finding(
+            META,
+            f"{old_mod} looks renamed to {new_mod}: its {plural(len(group), 'resource')} "
+            "are destroyed and recreated there with the same attributes; one `moved` block "
+            "for the module keeps them",
+            changes=[g for g, _, _ in group],
+            address=old_mod,
+            details=[f"{g.address} → {n.address}" for g, n, _ in sorted(group, key=_by_old)],
+            suggestion=_moved(old_mod, new_mod),
+        )
+    for g, n, score in sorted(matched, key=_by_old):
+        if g.address in handled:
+            continue
+        yield ctx.finding(
+            META,
+            f"{g.address} is destroyed and {n.address} is created with "
+            f"{score:.0%} of the same attributes: probably a rename without a `moved` block",
+            change=g,
+            suggestion=_moved(g.address, n.address),
+        )
+
+
+def _by_old(pair: tuple[Change, Change, float]) -> str:
+    return pair[0].address
+
+
+def _whole_module(ctx: Context, module: str, matched: set[str]) -> bool:
+    """Nothing of `module` (or modules inside it) survives the plan unmatched."""
+    prefix = module + "."
+    members = {
+        a for a, r in ctx.plan.resources.items() if a.startswith(prefix) and r.mode is Mode.MANAGED
+    }
+    members |= {
+        c.address
+        for c in ctx.plan.changes
+        if c.address.startswith(prefix) and c.mode is Mode.MANAGED
+    }
+    destroyed = {
+        c.address
+        for c in ctx.plan.changes
+        if c.address.startswith(prefix) and c.action is Action.DELETE
+    }
+    return members <= destroyed and len(matched) * 2 >= len(members)

@@ -1,0 +1,240 @@
+"""PG201: identity permissions widen (wildcards, admin roles, open trust).
+
+Both sides of each change are compared; only grants that are new after the
+change fire, so an edit that keeps or narrows a policy is silent. Messages say
+what widened, never the policy text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from planguard.checks._common import MASKED, lookup, side
+
+from planguard.findings import CheckMeta, Context, Finding, Severity
+from planguard.model import Action, Change, Mode
+
+META = CheckMeta(
+    id="PG201",
+    slug="identity-widening",
+    title="Identity permissions widened",
+    severity=Severity.HIGH,
+    rationale=(
+        "Wildcard actions or resources, administrator roles and trust policies open to other "
+        "principals give far more access than a change usually needs, and a leaked credential "
+        "or a compromised workload inherits all of it."
+    ),
+    remediation=(
+        "Grant the specific actions on the specific resources the workload uses; attach a "
+        "narrower managed policy or role instead of an administrator one; in trust policies "
+        "name the exact principals and add conditions (aws:PrincipalOrgID, sts:ExternalId)."
+    ),
+    options={
+        "admin_policies": ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess"],
+        "admin_roles": ["roles/owner", "roles/editor", "roles/iam.securityAdmin"],
+        "azure_admin_roles": ["Owner", "Contributor", "User Access Administrator"],
+    },
+)
+
+# Where policy documents live, by resource type (dotted paths step through lists).
+POLICY_PATHS: dict[str, tuple[str, ...]] = {
+    "aws_iam_policy": ("policy",),
+    "aws_iam_role_policy": ("policy",),
+    "aws_iam_user_policy": ("policy",),
+    "aws_iam_group_policy": ("policy",),
+    "aws_iam_role": ("assume_role_policy", "inline_policy.policy"),
+    "aws_s3_bucket_policy": ("policy",),
+    "aws_sqs_queue_policy": ("policy",),
+    "aws_sns_topic_policy": ("policy",),
+    "aws_kms_key": ("policy",),
+    "aws_ecr_repository_policy": ("policy",),
+    "aws_secretsmanager_secret_policy": ("policy",),
+    "AWS::IAM::Policy": ("PolicyDocument",),
+    "AWS::IAM::ManagedPolicy": ("PolicyDocument",),
+    "AWS::IAM::Role": ("AssumeRolePolicyDocument", "Policies.PolicyDocument"),
+    "AWS::IAM::User": ("Policies.PolicyDocument",),
+    "AWS::IAM::Group": ("Policies.PolicyDocument",),
+    "AWS::S3::BucketPolicy": ("PolicyDocument",),
+    "AWS::SQS::QueuePolicy": ("PolicyDocument",),
+    "AWS::SNS::TopicPolicy": ("PolicyDocument",),
+    "AWS::KMS::Key": ("KeyPolicy",),
+}
+# Where managed policy ARNs are attached.
+ARN_PATHS: dict[str, str] = {
+    "aws_iam_role_policy_attachment": "policy_arn",
+    "aws_iam_user_policy_attachment": "policy_arn",
+    "aws_iam_group_policy_attachment": "policy_arn",
+    "aws_iam_policy_attachment": "policy_arn",
+    "aws_iam_role": "managed_policy_arns",
+    "aws_ssoadmin_managed_policy_attachment": "managed_policy_arn",
+    "AWS::IAM::Role": "ManagedPolicyArns",
+    "AWS::IAM::User": "ManagedPolicyArns",
+    "AWS::IAM::Group": "ManagedPolicyArns",
+}
+# Well-known ids of Azure's built-in Owner, Contributor and User Access Administrator.
+_AZURE_ADMIN_IDS = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+}
+_ACCOUNT = re.compile(r"^(?:arn:aws[\w-]*:iam::)?(\d{12})(?::|$)")
+
+# A wide grant: (kind, value), e.g. ("action", "s3:*") or ("principal", "*").
+Grant = tuple[str, str]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _document(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str) and value not in MASKED:
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def document_grants(doc: dict[str, Any]) -> set[Grant]:
+    """The wide grants an IAM policy document makes (Allow statements only)."""
+    out: set[Grant] = set()
+    for stmt in _as_list(doc.get("Statement")):
+        if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
+            continue
+        actions = [str(a).lower() for a in _as_list(stmt.get("Action"))]
+        every_action = "*" in actions or "NotAction" in stmt
+        every_resource = "*" in _as_list(stmt.get("Resource")) or "NotResource" in stmt
+        if "*" in actions:
+            out.add(("action", "*"))
+        out.update(("action", a) for a in actions if a.endswith(":*"))
+        if "NotAction" in stmt:
+            out.add(("notaction", ""))
+        if "Principal" not in stmt and every_resource:
+            out.add(("resource", "*"))
+        if every_action and every_resource and "Principal" not in stmt:
+            out.add(("admin", ""))
+        out.update(_principal_grants(stmt))
+    return out
+
+
+def _principal_grants(stmt: dict[str, Any]) -> set[Grant]:
+    principal = stmt.get("Principal")
+    if principal is None:
+        return set()
+    values = _as_list(principal) if not isinstance(principal, dict) else []
+    if isinstance(principal, dict):
+        values = [v for key in ("AWS", "CanonicalUser") for v in _as_list(principal.get(key))]
+    out: set[Grant] = set()
+    for value in map(str, values):
+        if value == "*":
+            # A condition (organisation, source account, external id) narrows "*".
+            if not stmt.get("Condition"):
+                out.add(("principal", "*"))
+        elif m := _ACCOUNT.match(value):
+            out.add(("account", m.group(1)))
+    return out
+
+
+def _describe(grant: Grant) -> tuple[str, bool]:
+    kind, value = grant
+    if kind == "admin":
+        return 'allows every action on every resource ("*" on "*")', True
+    if kind == "action" and value == "*":
+        return 'allows every action ("*")', True
+    if kind == "action":
+        service = value.split(":", 1)[0]
+        return f'allows every {service} action ("{value}")', service in ("iam", "sts", "kms")
+    if kind == "notaction":
+        return "allows every action except a list (NotAction)", True
+    if kind == "resource":
+        return 'applies to every resource ("*")', False
+    if kind == "principal":
+        return 'trusts any principal ("*")', True
+    if kind == "account":
+        return f"trusts account {value}", False
+    if kind == "attach":
+        return f"attaches the {value} policy", True
+    if kind == "role":
+        return f"grants {value}", True
+    raise AssertionError(grant)
+
+
+def _grants(ctx: Context, change: Change, which: str) -> set[Grant]:
+    value = side(change, which)
+    if not isinstance(value, dict):
+        return set()
+    out: set[Grant] = set()
+    for path in POLICY_PATHS.get(change.type, ()):
+        for _, raw in lookup(value, path):
+            doc = _document(raw)
+            if doc is not None:
+                out |= document_grants(doc)
+    admin_policies = set(ctx.option(META, "admin_policies"))
+    arn_path = ARN_PATHS.get(change.type)
+    if arn_path:
+        for _, arn in lookup(value, arn_path):
+            name = str(arn).rsplit("/", 1)[-1]
+            if name in admin_policies:
+                out.add(("attach", name))
+    if change.type.startswith("google_") and change.type.endswith(("_iam_member", "_iam_binding")):
+        role = value.get("role")
+        if role in set(ctx.option(META, "admin_roles")):
+            members = _as_list(value.get("members")) or _as_list(value.get("member"))
+            out.update(("role", f"{role} to {m}") for m in map(str, members))
+    if change.type == "azurerm_role_assignment":
+        role = value.get("role_definition_name")
+        role_id = str(value.get("role_definition_id") or "").rsplit("/", 1)[-1]
+        role = role or _AZURE_ADMIN_IDS.get(role_id)
+        if role in set(ctx.option(META, "azure_admin_roles")):
+            out.add(("role", f"the {role} role"))
+    return out
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for change in ctx.plan.changes:
+        if change.mode is not Mode.MANAGED or change.action not in (
+            Action.CREATE,
+            Action.UPDATE,
+            Action.REPLACE,
+        ):
+            continue
+        before = _grants(ctx, change, "before") if change.action is not Action.CREATE else set()
+        new = _grants(ctx, change, "after") - before
+        if change.action is Action.CREATE:
+            # A new role trusting an account is ordinary; widening an existing trust is not.
+            new = {g for g in new if g[0] != "account"}
+        if ("admin", "") in new:
+            new -= {("action", "*"), ("resource", "*")}
+        if not new:
+            continue
+        described = sorted(_describe(g) for g in new)
+        # Members of IAM bindings are identities: count them, don't list them.
+        phrases = _summarise([text for text, _ in described])
+        critical = any(bad for _, bad in described)
+        now = "now " if change.action is not Action.CREATE else ""
+        yield ctx.finding(
+            META,
+            f"{change.address} {now}{'; '.join(phrases)}",
+            change=change,
+            severity=Severity.CRITICAL if critical else None,
+        )
+
+
+def _summarise(texts: list[str]) -> list[str]:
+    out: list[str] = []
+    roles: dict[str, int] = {}
+    for text in texts:
+        if text.startswith("grants ") and " to " in text:
+            role = text[len("grants ") :].split(" to ", 1)[0]
+            roles[role] = roles.get(role, 0) + 1
+        else:
+            out.append(text)
+    for role, n in sorted(roles.items()):
+        out.append(f"grants {role} to {n} new member{'s' if n != 1 else ''}")
+    return out
