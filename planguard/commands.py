@@ -169,6 +169,25 @@ def review(
     after: Annotated[
         list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
     ] = None,
+    hcl: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hcl",
+            help="Predict changes from the .tf sources in this directory (working tree vs --base).",
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Git ref the --hcl sources are compared with (default: HEAD; in a pull request "
+            "the merge base with origin/$GITHUB_BASE_REF).",
+        ),
+    ] = None,
+    source_dir: Annotated[
+        str | None,
+        typer.Option("--source-dir", help="The .tf sources of the plans (for file:line)."),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List everything, not just the top.")
     ] = False,
@@ -185,8 +204,8 @@ def review(
     from planguard.report import Format, render
     from planguard.review import review as run_review
 
-    if not plans and not (before or after):
-        raise UsageError("review needs at least one plan file (or --before/--after templates)")
+    if not plans and not (before or after or hcl):
+        raise UsageError("review needs at least one plan file (or --before/--after, or --hcl)")
     cfg = _config(config)
     threshold = None
     if fail_on is not None:
@@ -196,6 +215,10 @@ def review(
             raise UsageError(f"--fail-on: {exc}") from None
     checks = _checks(cfg, checks_dir)
     loaded = _load(plans or [], max_size, before, after)
+    if hcl or base or source_dir or loaded:
+        from planguard.load import hcl as hcl_load
+
+        loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
     acks = None
     ack_files = ack or (
         [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []

@@ -1,0 +1,707 @@
+"""Predicted changes from `.tf` sources: a git base against the working tree, no plan needed.
+
+A commit has no state and no credentials, but its diff already shows the
+obvious destructive edits. Both trees are read with python-hcl2 (see
+planguard.load.hcl_parse) and compared resource by resource, in Terraform's
+own terms so that every check treats a prediction like a plan:
+
+- a resource or module call that is gone is a delete (`delete_because_no_resource_config`,
+  `delete_because_no_module`), unless a `moved` block carries it to a new
+  address, or a `removed` block with `destroy = false` forgets it instead;
+- a rename without `moved` is therefore a delete plus a create;
+- a changed argument that the provider cannot update in place (the curated
+  table planguard/data/force_replace.json) is a replace
+  (`replace_because_cannot_update`), conditional when either side is an
+  expression only Terraform can evaluate;
+- any other change of a block, `lifecycle` included, is an update, with both
+  sides' literal values in `Attributes` (so `lifecycle.prevent_destroy` and
+  protection arguments are visible to the checks).
+
+Addresses are config addresses (`module.db.aws_db_instance.main`): without
+state there are no instance keys.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import msgspec
+
+from planguard.errors import InputError
+from planguard.load import hcl_parse, tfaddr
+from planguard.load.hcl_parse import Configuration, ModulePath, ResourceBlock, Source
+from planguard.load.tfrefs import ConfigIndex
+from planguard.model import (
+    Action,
+    Change,
+    Edge,
+    Location,
+    Mode,
+    Plan,
+    PlanKind,
+    ReplaceOrder,
+    Resource,
+)
+from planguard.values import Attributes
+
+_SKIP_DIRS = frozenset({".terraform", ".git", "node_modules"})
+
+
+# -- sources -----------------------------------------------------------------
+
+
+class WorkTree:
+    """Files on disk under `root`; paths are relative to it."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def describe(self) -> str:
+        return "the working tree"
+
+    def tf_files(self, directory: str) -> list[str]:
+        full = os.path.join(self.root, directory)
+        try:
+            names = sorted(os.listdir(full))
+        except OSError:
+            return []
+        return [
+            posixpath.normpath(posixpath.join(directory, n))
+            for n in names
+            if n.endswith(".tf") and os.path.isfile(os.path.join(full, n))
+        ]
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            with open(os.path.join(self.root, path), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def tf_dirs(self, under: str) -> set[str]:
+        out = set()
+        base = os.path.join(self.root, under)
+        for here, dirs, files in os.walk(base):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+            if any(f.endswith(".tf") for f in files):
+                rel = os.path.relpath(here, self.root).replace(os.sep, "/")
+                out.add(posixpath.normpath(rel))
+        return out
+
+
+class GitSource:
+    """Files of one commit (planguard.gitutil.GitTree), read in one batch per directory."""
+
+    def __init__(self, tree: Any, label: str) -> None:
+        self.tree = tree
+        self.label = label
+
+    def describe(self) -> str:
+        return self.label
+
+    def _tf(self) -> list[str]:
+        return [p for p in self.tree.files() if p.endswith(".tf")]
+
+    def tf_files(self, directory: str) -> list[str]:
+        directory = posixpath.normpath(directory)
+        paths = sorted(p for p in self._tf() if (posixpath.dirname(p) or ".") == directory)
+        self.tree.read_many(paths)
+        return paths
+
+    def read(self, path: str) -> bytes | None:
+        return self.tree.read(path)
+
+    def tf_dirs(self, under: str) -> set[str]:
+        under = posixpath.normpath(under)
+        out = set()
+        for p in self._tf():
+            d = posixpath.dirname(p) or "."
+            parts = d.split("/")
+            if any(part.startswith(".") or part in _SKIP_DIRS for part in parts if part != "."):
+                continue
+            if under == "." or d == under or d.startswith(under + "/"):
+                out.add(d)
+        return out
+
+
+class EmptySource:
+    """The base of a repository with no commits yet: nothing existed before."""
+
+    def describe(self) -> str:
+        return "an empty tree"
+
+    def tf_files(self, directory: str) -> list[str]:
+        return []
+
+    def read(self, path: str) -> bytes | None:
+        return None
+
+    def tf_dirs(self, under: str) -> set[str]:
+        return set()
+
+
+# -- the curated table ---------------------------------------------------------
+
+
+@cache
+def force_replace() -> dict[str, tuple[tuple[str | int, ...], ...]]:
+    raw = resources.files("planguard.data").joinpath("force_replace.json").read_bytes()
+    doc = msgspec.json.decode(raw)
+    return {
+        type_: tuple(tuple(int(s) if s.isdigit() else s for s in path.split(".")) for path in paths)
+        for type_, paths in doc["types"].items()
+    }
+
+
+_MISSING = object()
+
+
+def _at(value: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step, _MISSING)
+        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+            value = value[step]
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+# -- references → edges --------------------------------------------------------
+
+
+@dataclass
+class _Res:
+    address: str
+    mode: str
+    expressions: bytes
+    count_expression: bytes
+    for_each_expression: bytes = b"null"
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass
+class _Out:
+    expression: bytes
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass
+class _Call:
+    expressions: bytes
+    count_expression: bytes
+    for_each_expression: bytes
+    depends_on: list[str]
+    module: Any
+
+
+@dataclass
+class _Mod:
+    resources: list[_Res]
+    module_calls: dict[str, _Call]
+    outputs: dict[str, _Out]
+
+
+def _refs(refs: Iterable[str]) -> bytes:
+    return msgspec.json.encode({"references": list(refs)})
+
+
+def _expand_locals(module: hcl_parse.Module, refs: list[str]) -> list[str]:
+    """References through `local.x` stand for whatever `x` refers to."""
+    out: list[str] = []
+    seen: set[str] = set()
+    stack = list(refs)
+    while stack:
+        ref = stack.pop()
+        if ref.startswith("local."):
+            name = ref.split(".")[1].split("[")[0]
+            if name not in seen:
+                seen.add(name)
+                stack.extend(module.locals.get(name, ()))
+        else:
+            out.append(ref)
+    return out
+
+
+def _index_module(config: Configuration, path: ModulePath) -> _Mod:
+    module = config.modules[path]
+    res = []
+    for r in module.resources.values():
+        res.append(
+            _Res(
+                address=r.local_address,
+                mode=r.mode,
+                expressions=_refs(_expand_locals(module, r.refs)),
+                count_expression=_refs(_expand_locals(module, r.count_refs)),
+                depends_on=tuple(_expand_locals(module, r.depends_on)),
+            )
+        )
+    calls = {}
+    for name, call in module.calls.items():
+        child = (*path, name)
+        calls[name] = _Call(
+            expressions=msgspec.json.encode(
+                {k: {"references": _expand_locals(module, v)} for k, v in call.inputs.items()}
+            ),
+            count_expression=_refs(_expand_locals(module, call.count_refs)),
+            for_each_expression=b"null",
+            depends_on=_expand_locals(module, call.depends_on),
+            module=_index_module(config, child) if child in config.modules else None,
+        )
+    outputs = {k: _Out(_refs(_expand_locals(module, v))) for k, v in module.outputs.items()}
+    return _Mod(res, calls, outputs)
+
+
+def edges(config: Configuration) -> set[tuple[str, str, str]]:
+    """(dependent, dependency, via) between config addresses, resolved in module scope."""
+    if () not in config.modules:
+        return set()
+    index = ConfigIndex(_index_module(config, ()))
+    out = set()
+    for source, targets in index.resource_targets().items():
+        for target, _key, via in targets:
+            if target != source:
+                out.add((source, target, via))
+    return out
+
+
+# -- prediction ----------------------------------------------------------------
+
+
+def _is_module_address(address: str) -> bool:
+    try:
+        parts = tfaddr.split(address)
+    except tfaddr.AddressError:
+        return False
+    return len(parts) % 2 == 0 and all(p[0] == "module" for p in parts[::2])
+
+
+def _strip_keys(address: str) -> str:
+    try:
+        return ".".join(name for name, _ in tfaddr.split(address))
+    except tfaddr.AddressError:
+        return address
+
+
+class _Moves:
+    def __init__(self, config: Configuration | None) -> None:
+        self.moves = []
+        for m in config.moved if config else ():
+            a, b = _strip_keys(m.from_), _strip_keys(m.to)
+            if a != b:
+                self.moves.append((a, b, _is_module_address(a)))
+
+    def translate(self, address: str) -> str:
+        for _ in range(len(self.moves) + 1):
+            for frm, to, is_module in self.moves:
+                if address == frm:
+                    address = to
+                    break
+                if is_module and address.startswith(frm + "."):
+                    address = to + address[len(frm) :]
+                    break
+            else:
+                return address
+        return address
+
+
+def _covering(removed: list[hcl_parse.Removed], address: str) -> hcl_parse.Removed | None:
+    for r in removed:
+        frm = _strip_keys(r.from_)
+        if address == frm or address.startswith(frm + "."):
+            return r
+    return None
+
+
+def _module_prefixes(module: ModulePath) -> list[str]:
+    return ["".join(f"module.{m}." for m in module[:i])[:-1] for i in range(1, len(module) + 1)]
+
+
+def _location(block: ResourceBlock | hcl_parse.ModuleCall) -> Location:
+    return Location(block.file, block.line)
+
+
+def _split_address(address: str) -> tuple[str, str]:
+    try:
+        a = tfaddr.parse(address)
+    except tfaddr.AddressError:
+        return "", ""
+    return a.module, a.name
+
+
+def _base_change(block: ResourceBlock, action: Action, **kw: Any) -> Change:
+    module, name = _split_address(block.address)
+    return Change(
+        address=block.address,
+        type=block.type,
+        name=name,
+        mode=Mode.DATA if block.mode == "data" else Mode.MANAGED,
+        action=action,
+        config_address=block.address,
+        module=module,
+        provider=block.provider or block.type.split("_", 1)[0],
+        **kw,
+    )
+
+
+def _ignored(lc: hcl_parse.Lifecycle) -> set[str] | None:
+    """Top-level arguments ignore_changes covers (None: all of them)."""
+    if lc.ignore_changes == "all":
+        return None
+    return {_strip_keys(i).split(".")[0] for i in lc.ignore_changes}
+
+
+def _compare(before: ResourceBlock, after: ResourceBlock, previous: str | None) -> Change:
+    ignored = _ignored(after.lifecycle)
+    keys = set(before.attrs) | set(after.attrs)
+    keys.discard("lifecycle")
+    if ignored is None:
+        keys = set()
+    else:
+        keys -= ignored
+    changed = sorted(k for k in keys if before.attrs.get(k) != after.attrs.get(k))
+    lifecycle_changed = before.attrs.get("lifecycle") != after.attrs.get("lifecycle")
+    forced: list[tuple[str | int, ...]] = []
+    conditional = True
+    for path in force_replace().get(after.type, ()):
+        if ignored is None or path[0] in ignored:
+            continue
+        old, new = _at(before.attrs, path), _at(after.attrs, path)
+        if old == new:
+            continue
+        forced.append(path)
+        exact = old is not _MISSING and new is not _MISSING
+        if exact and not hcl_parse.is_expression(old) and not hcl_parse.is_expression(new):
+            conditional = False
+    kw: dict[str, Any] = {
+        "previous_address": previous,
+        "location": _location(after),
+        "attributes": Attributes(before.attrs, after.attrs),
+    }
+    if forced:
+        order = (
+            ReplaceOrder.CREATE_FIRST
+            if after.lifecycle.create_before_destroy is True
+            else ReplaceOrder.DELETE_FIRST
+        )
+        return _base_change(
+            after,
+            Action.REPLACE,
+            order=order,
+            reason="replace_because_cannot_update",
+            replace_paths=tuple(forced),
+            conditional=conditional,
+            **kw,
+        )
+    action = Action.UPDATE if changed or lifecycle_changed else Action.NOOP
+    return _base_change(after, action, **kw)
+
+
+def predict(
+    base: Configuration | None,
+    head: Configuration | None,
+    *,
+    source: str,
+    base_label: str,
+) -> Plan:
+    """The changes that applying `head` where `base` was applied would make."""
+    base_res = base.resources() if base else {}
+    head_res = head.resources() if head else {}
+    base_calls = base.calls() if base else {}
+    head_calls = head.calls() if head else {}
+    moves = _Moves(head)
+    removed = head.removed if head else []
+    imports = {_strip_keys(i.to) for i in head.imports} if head else set()
+
+    changes: dict[str, Change] = {}
+    res_out: dict[str, Resource] = {}
+    translated: dict[str, str] = {}
+
+    def add_resource(block: ResourceBlock, address: str | None = None) -> None:
+        address = address or block.address
+        module, _ = _split_address(address)
+        res_out[address] = Resource(
+            address=address,
+            type=block.type,
+            mode=Mode.DATA if block.mode == "data" else Mode.MANAGED,
+            config_address=address,
+            module=module,
+            location=_location(block),
+            ignores=block.ignores,
+        )
+
+    matched: set[str] = set()
+    for address, b in sorted(base_res.items()):
+        target = moves.translate(address)
+        translated[address] = target
+        h = head_res.get(target)
+        if h is not None and h.type == b.type and h.mode == b.mode:
+            matched.add(target)
+            if b.mode == "managed":
+                changes[target] = _compare(b, h, address if target != address else None)
+            continue
+        add_resource(b)
+        if b.mode != "managed":
+            continue
+        cover = _covering(removed, address)
+        if cover is not None and not cover.destroy:
+            changes[address] = _base_change(
+                b,
+                Action.FORGET,
+                location=_location(b),
+                attributes=Attributes(b.attrs, None),
+            )
+            continue
+        if target != address:
+            reason = "delete_because_no_move_target"
+        elif any(p not in head_calls for p in _module_prefixes(b.module)):
+            reason = "delete_because_no_module"
+        else:
+            reason = "delete_because_no_resource_config"
+        changes[address] = _base_change(
+            b, Action.DELETE, reason=reason, location=_location(b), attributes=Attributes(b.attrs)
+        )
+
+    for address, h in sorted(head_res.items()):
+        add_resource(h)
+        if address in matched or h.mode != "managed":
+            continue
+        importing = address in imports
+        changes[address] = _base_change(
+            h,
+            Action.NOOP if importing else Action.CREATE,
+            importing=importing,
+            location=_location(h),
+            attributes=Attributes(None, h.attrs),
+        )
+
+    # A module call that is gone and was not followed (registry, git): its
+    # resources are unknown here, but the call itself is destroyed.
+    notes: list[str] = []
+    for address, call in sorted(base_calls.items()):
+        if call.directory is not None or moves.translate(address) in head_calls:
+            continue
+        cover = _covering(removed, address)
+        if cover is not None and not cover.destroy:
+            continue
+        module, name = address.rsplit(".module.", 1) if ".module." in address else ("", address)
+        changes[address] = Change(
+            address=address,
+            type="module",
+            name=name.removeprefix("module."),
+            action=Action.DELETE,
+            config_address=address,
+            module=module,
+            reason="delete_because_no_module",
+            location=_location(call),
+        )
+        res_out[address] = Resource(
+            address=address,
+            type="module",
+            config_address=address,
+            module=module,
+            location=_location(call),
+            ignores=call.ignores,
+        )
+        notes.append(f"{address} is removed; its resources ({call.source}) are not listed")
+
+    _replace_triggers(changes, head_res)
+
+    found: dict[tuple[str, str], str] = {}
+    for config, mapping in ((head, None), (base, translated)):
+        if config is None:
+            continue
+        for a, b, via in sorted(edges(config)):
+            if mapping is not None:
+                a, b = mapping.get(a, a), mapping.get(b, b)
+            if a in res_out and b in res_out and a != b:
+                found.setdefault((a, b), via)
+
+    notes.insert(
+        0,
+        f"predicted from Terraform sources: {base_label} against the working tree; "
+        "not a plan computed against real state",
+    )
+    for config in (base, head):
+        for note in config.notes if config else ():
+            if note not in notes:
+                notes.append(note)
+    return Plan(
+        source=source,
+        kind=PlanKind.HCL,
+        tool="terraform",
+        changes=[changes[a] for a in sorted(changes)],
+        resources=dict(sorted(res_out.items())),
+        edges=[Edge(a, b, via) for (a, b), via in sorted(found.items())],
+        predicted=True,
+        notes=notes,
+    )
+
+
+def _replace_triggers(changes: dict[str, Change], head_res: dict[str, ResourceBlock]) -> None:
+    """`replace_triggered_by` a resource that changes: replaced, if the trigger's value changes."""
+    for address, change in list(changes.items()):
+        block = head_res.get(address)
+        if block is None or change.action not in (Action.UPDATE, Action.NOOP):
+            continue
+        prefix = "".join(f"module.{m}." for m in block.module)
+        for ref in block.lifecycle.replace_triggered_by:
+            parts = _strip_keys(ref).split(".")
+            target = prefix + ".".join(parts[:2])
+            other = changes.get(target)
+            if other is not None and other.action in (Action.UPDATE, Action.REPLACE):
+                changes[address] = msgspec.structs.replace(
+                    change,
+                    action=Action.REPLACE,
+                    order=ReplaceOrder.DELETE_FIRST,
+                    reason="replace_by_triggers",
+                    conditional=True,
+                )
+                break
+
+
+# -- entry points --------------------------------------------------------------
+
+
+def _roots(sources: list[Any], directory: str) -> list[str]:
+    """`directory` itself when it holds .tf files, else every root module below it."""
+    if any(s.tf_files(directory) for s in sources):
+        return [directory]
+    found: set[str] = set()
+    for s in sources:
+        found |= s.tf_dirs(directory)
+    return sorted(found)
+
+
+def _read(source: Source, directory: str) -> Configuration | None:
+    if not source.tf_files(directory):
+        return None
+    return hcl_parse.read(source, directory)
+
+
+def load_trees(directory: str, *, base: str | None = None, cwd: str = ".") -> list[Plan]:
+    """Predicted plans for the root module(s) at `directory`: `base` against the work tree."""
+    from planguard import gitutil
+
+    root = gitutil.toplevel(cwd)
+    here = os.path.relpath(os.path.abspath(os.path.join(cwd, directory)), root)
+    here = posixpath.normpath(here.replace(os.sep, "/"))
+    if here.startswith(".."):
+        raise InputError(directory, "is outside the git repository")
+    if not os.path.isdir(os.path.join(root, here)):
+        raise InputError(directory, "no such directory")
+    ref = base or gitutil.default_base(root)
+    head_src = WorkTree(root)
+    base_src: Any
+    if ref == "HEAD" and not gitutil.has_commits(root):
+        base_src = EmptySource()
+    else:
+        base_src = GitSource(gitutil.GitTree.at(root, ref), ref)
+    roots = _roots([head_src, base_src], here)
+    if not roots:
+        return []  # nothing to predict (a hook that always runs lands here in repos without .tf)
+    configs = [(r, _read(base_src, r), _read(head_src, r)) for r in roots]
+    # A directory another root calls as a module is not a root of its own.
+    used = {
+        c.directory
+        for _, *pair in configs
+        for config in pair
+        if config is not None
+        for c in config.calls().values()
+        if c.directory
+    }
+    plans = []
+    for r, b, h in configs:
+        if r in used and len(roots) > 1:
+            continue
+        plans.append(predict(b, h, source=r if r != "." else "./", base_label=ref))
+    return plans
+
+
+def source_index(directory: str) -> tuple[str, dict[str, ResourceBlock]]:
+    """Resource blocks of the configuration in `directory` on disk, by config address.
+
+    Paths are relative to the git work tree when there is one (as code scanning
+    wants), else to the current directory.
+    """
+    from planguard import gitutil
+
+    try:
+        root = gitutil.toplevel(directory)
+    except gitutil.GitError:
+        root = os.getcwd()
+    rel = posixpath.normpath(os.path.relpath(os.path.abspath(directory), root).replace(os.sep, "/"))
+    config = hcl_parse.read(WorkTree(root), rel)
+    return root, config.resources()
+
+
+def locate(plan: Plan, directory: str) -> Plan:
+    """The plan with file:line and inline ignores of its resources, from `directory`'s .tf."""
+    _, blocks = source_index(directory)
+    if not blocks:
+        return plan
+    resources_out = {}
+    for address, res in plan.resources.items():
+        block = blocks.get(res.config_address or address)
+        if block is not None:
+            res = msgspec.structs.replace(
+                res, location=_location(block), ignores=res.ignores or block.ignores
+            )
+        resources_out[address] = res
+    changes = []
+    for change in plan.changes:
+        block = blocks.get(change.config_address or change.address)
+        if block is None and change.previous_address:
+            # A destroyed or moved-away object: its block may be gone; try its old address.
+            try:
+                block = blocks.get(tfaddr.parse(change.previous_address).config_address)
+            except tfaddr.AddressError:
+                block = None
+        if block is not None and change.location is None:
+            change = msgspec.structs.replace(change, location=_location(block))
+        changes.append(change)
+    plan.resources = resources_out
+    plan.changes = changes
+    return plan
+
+
+def has_sources(directory: str) -> bool:
+    try:
+        return any(n.endswith(".tf") for n in os.listdir(directory or "."))
+    except OSError:
+        return False
+
+
+def for_review(
+    plans: list[Plan],
+    hcl_dirs: list[str],
+    *,
+    base: str | None = None,
+    source_dir: str | None = None,
+) -> list[Plan]:
+    """What `review` reads besides plan files: predictions from sources, and plan locations.
+
+    Plans get file:line from `source_dir`, or from `.tf` files next to the plan file.
+    """
+    from planguard.errors import UsageError
+
+    if base is not None and not hcl_dirs:
+        raise UsageError("--base needs --hcl (the sources to compare with it)")
+    out = []
+    for plan in plans:
+        where = source_dir
+        if where is None and plan.kind is PlanKind.TERRAFORM:
+            near = os.path.dirname(plan.source) or "."
+            where = near if has_sources(near) else None
+        out.append(locate(plan, where) if where is not None else plan)
+    for directory in hcl_dirs:
+        out.extend(load_trees(directory, base=base))
+    return out

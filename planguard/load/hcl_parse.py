@@ -1,0 +1,469 @@
+"""Read a Terraform configuration (a root module and the local modules it calls) from `.tf` sources.
+
+python-hcl2 turns each file into rules that carry line numbers; this module
+keeps, for every block that matters to a review, its file and line, its
+literal values (expressions stay as their source text, `${...}`), its
+`lifecycle`, the references it makes and the inline `# planguard:ignore`
+comments written on it. Comments are dropped by the parser, so ignores are
+read from the raw lines around the block header.
+
+Sources come from a `Source` (the working tree or a git commit), so the
+same reader serves both sides of a prediction.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from planguard.errors import InputError
+
+ModulePath = tuple[str, ...]
+MAX_MODULE_DEPTH = 16
+
+_IGNORE = re.compile(
+    r"(?:#|//)\s*planguard:ignore\s+(PG\d{3}(?:\s*,\s*PG\d{3})*)\s*(.*?)\s*(?:\*/)?$"
+)
+_COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
+# A traversal: root.attr.attr with optional [index] steps.
+_TRAVERSAL = re.compile(
+    r"(?<![\w.\])\"'-])([A-Za-z_][\w-]*(?:\[[^\[\]]*\])?(?:\.[A-Za-z_][\w-]*(?:\[[^\[\]]*\])?)+)"
+)
+_INDEX = re.compile(r"\[([^\[\]]*)\]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_META_KEYS = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
+
+
+class Source(Protocol):
+    """A tree of files addressed by repository-relative POSIX paths."""
+
+    def tf_files(self, directory: str) -> list[str]: ...
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    prevent_destroy: Any = None
+    create_before_destroy: Any = None
+    ignore_changes: tuple[str, ...] | str = ()
+    replace_triggered_by: tuple[str, ...] = ()
+
+
+@dataclass
+class ResourceBlock:
+    mode: str  # "managed" or "data"
+    type: str
+    name: str
+    module: ModulePath
+    file: str
+    line: int
+    attrs: dict[str, Any]
+    lifecycle: Lifecycle
+    refs: list[str]
+    depends_on: list[str]
+    count_refs: list[str]
+    repeated: bool  # count or for_each
+    provider: str | None
+    ignores: tuple[tuple[str, str], ...]
+
+    @property
+    def local_address(self) -> str:
+        return (
+            f"data.{self.type}.{self.name}" if self.mode == "data" else f"{self.type}.{self.name}"
+        )
+
+    @property
+    def address(self) -> str:
+        return "".join(f"module.{m}." for m in self.module) + self.local_address
+
+
+@dataclass
+class ModuleCall:
+    name: str
+    module: ModulePath  # the calling module
+    source: str
+    file: str
+    line: int
+    inputs: dict[str, list[str]]  # input name → references
+    count_refs: list[str]
+    depends_on: list[str]
+    directory: str | None  # where its sources are, when local and followed
+    ignores: tuple[tuple[str, str], ...]
+
+    @property
+    def address(self) -> str:
+        return "".join(f"module.{m}." for m in self.module) + f"module.{self.name}"
+
+
+@dataclass(frozen=True)
+class Moved:
+    from_: str
+    to: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Removed:
+    from_: str
+    destroy: bool
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Import:
+    to: str
+    file: str
+    line: int
+
+
+@dataclass
+class Module:
+    path: ModulePath
+    directory: str
+    resources: dict[str, ResourceBlock] = field(default_factory=dict)  # by local address
+    calls: dict[str, ModuleCall] = field(default_factory=dict)
+    outputs: dict[str, list[str]] = field(default_factory=dict)
+    locals: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Configuration:
+    """Every module of one root, by module path, with the blocks that move things."""
+
+    root: str
+    modules: dict[ModulePath, Module] = field(default_factory=dict)
+    moved: list[Moved] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def resources(self) -> dict[str, ResourceBlock]:
+        """Every resource and data block, by config address."""
+        return {r.address: r for m in self.modules.values() for r in m.resources.values()}
+
+    def calls(self) -> dict[str, ModuleCall]:
+        return {c.address: c for m in self.modules.values() for c in m.calls.values()}
+
+
+# -- values ------------------------------------------------------------------
+
+
+def _unquote(label: str) -> str:
+    return label[1:-1] if len(label) >= 2 and label[0] == label[-1] == '"' else label
+
+
+def value(raw: Any) -> Any:
+    """A serialised hcl2 value as plain data; expressions keep their source text."""
+    if isinstance(raw, str):
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            return raw[1:-1]
+        return raw
+    if isinstance(raw, list):
+        return [value(v) for v in raw]
+    if isinstance(raw, dict):
+        return {_unquote(str(k)): value(v) for k, v in raw.items() if k != "__is_block__"}
+    return raw
+
+
+def is_expression(v: Any) -> bool:
+    """True when a value is (or contains) something only Terraform can evaluate."""
+    if isinstance(v, str):
+        return "${" in v
+    if isinstance(v, list):
+        return any(is_expression(x) for x in v)
+    if isinstance(v, dict):
+        return any(is_expression(x) for x in v.values())
+    return False
+
+
+def _interpolations(text: str) -> Iterable[str]:
+    """The insides of every `${...}` in a string, nesting respected."""
+    i = 0
+    while True:
+        start = text.find("${", i)
+        if start < 0:
+            return
+        depth, j = 1, start + 2
+        while j < len(text) and depth:
+            ch = text[j]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            j += 1
+        yield text[start + 2 : j - 1]
+        i = j
+
+
+def _normalise(ref: str) -> str:
+    """`aws_x.y[count.index].id` → `aws_x.y.id`: keep only literal instance keys."""
+
+    def keep(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        if inner.isdigit() or (len(inner) >= 2 and inner[0] == inner[-1] == '"'):
+            return f"[{inner}]"
+        return ""
+
+    return _INDEX.sub(keep, ref)
+
+
+def references(v: Any) -> list[str]:
+    """Every traversal (`aws_vpc.main.id`, `var.x`, `module.m.out`) inside a value."""
+    out: list[str] = []
+    stack = [v]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            for inner in _interpolations(item):
+                # Nested templates are references too; plain quoted text is not.
+                nested = [s for s in _STRING.findall(inner) if "${" in s]
+                bare = _STRING.sub('""', inner)
+                out.extend(_normalise(m) for m in _TRAVERSAL.findall(bare))
+                stack.extend(nested)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+    return out
+
+
+def _ref_list(v: Any) -> list[str]:
+    """A list of bare references, as in depends_on and moved.from (`${a.b}` or `a.b`)."""
+    items = v if isinstance(v, list) else [v]
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        text = item[2:-1] if item.startswith("${") and item.endswith("}") else item
+        out.append(_normalise(text.strip()))
+    return out
+
+
+# -- comments ----------------------------------------------------------------
+
+
+def inline_ignores(lines: list[str], header: int, end: int) -> tuple[tuple[str, str], ...]:
+    """`# planguard:ignore PG101[,PG105] reason` just above, on, or first inside a block.
+
+    `header` and `end` are 1-based line numbers of the block's first and last line.
+    """
+    found: list[tuple[str, str]] = []
+
+    def scan(text: str) -> None:
+        m = _IGNORE.search(text)
+        if m:
+            reason = m.group(2) or "no reason given"
+            for check in re.split(r"\s*,\s*", m.group(1)):
+                found.append((check, reason))
+
+    i = header - 2
+    while i >= 0 and _COMMENT.match(lines[i]):
+        scan(lines[i])
+        i -= 1
+    if header - 1 < len(lines):
+        scan(lines[header - 1])
+    i = header
+    while i < min(end, len(lines)) and (_COMMENT.match(lines[i]) or not lines[i].strip()):
+        scan(lines[i])
+        i += 1
+    return tuple(dict.fromkeys(found))
+
+
+# -- parsing -----------------------------------------------------------------
+
+
+def _parse(path: str, text: str) -> Any:
+    import hcl2  # 100+ ms to import: only when .tf sources are read
+
+    try:
+        return hcl2.parses(text)
+    except Exception as exc:  # lark raises many kinds; all mean "not valid HCL here"
+        line = getattr(exc, "line", None)
+        column = getattr(exc, "column", None)
+        where = f"{path}:{line}" if isinstance(line, int) and line > 0 else path
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(column, int) and column > 0:
+            detail = f"{detail} (column {column})"
+        raise InputError(where, f"cannot parse HCL: {detail}") from None
+
+
+def _blocks(start: Any) -> Iterable[tuple[list[str], Any, int, int]]:
+    from hcl2.rules.base import BlockRule
+
+    for child in start.body.children:
+        if isinstance(child, BlockRule):
+            labels = [_unquote(str(label.serialize())) for label in child.labels]
+            meta = child._meta  # lark positions; python-hcl2 has no public accessor
+            yield labels, child, getattr(meta, "line", 0), getattr(meta, "end_line", 0)
+
+
+def _body(block: Any) -> dict[str, Any]:
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(with_comments=False, preserve_heredocs=False)
+    return block.body.serialize(options)
+
+
+def _lifecycle(body: dict[str, Any]) -> Lifecycle:
+    blocks = body.get("lifecycle") or []
+    lc = value(blocks[0]) if blocks and isinstance(blocks[0], dict) else {}
+    ignore = lc.get("ignore_changes", ())
+    if isinstance(ignore, str):
+        ignore = "all" if ignore in ("all", "${all}") else tuple(_ref_list(ignore))
+    else:
+        ignore = tuple(_ref_list(ignore))
+    return Lifecycle(
+        prevent_destroy=lc.get("prevent_destroy"),
+        create_before_destroy=lc.get("create_before_destroy"),
+        ignore_changes=ignore,
+        replace_triggered_by=tuple(_ref_list(lc.get("replace_triggered_by", []))),
+    )
+
+
+def _scoped(module: ModulePath, address: str) -> str:
+    return "".join(f"module.{m}." for m in module) + address
+
+
+def _read_module(
+    source: Source,
+    config: Configuration,
+    path: ModulePath,
+    directory: str,
+    chain: tuple[str, ...],
+) -> None:
+    module = Module(path, directory)
+    config.modules[path] = module
+    files = source.tf_files(directory)
+    for file in files:
+        raw = source.read(file)
+        if raw is None:
+            continue
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(file, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+        lines = text.splitlines()
+        for labels, block, line, end in _blocks(_parse(file, text)):
+            _read_block(source, config, module, file, lines, labels, block, line, end, chain)
+
+
+def _read_block(
+    source: Source,
+    config: Configuration,
+    module: Module,
+    file: str,
+    lines: list[str],
+    labels: list[str],
+    block: Any,
+    line: int,
+    end: int,
+    chain: tuple[str, ...],
+) -> None:
+    kind = labels[0]
+    path = module.path
+    if kind in ("resource", "data") and len(labels) == 3:
+        body = _body(block)
+        mode = "data" if kind == "data" else "managed"
+        attrs = {k: value(v) for k, v in body.items() if k not in _META_KEYS}
+        count = value(body.get("count")) if "count" in body else None
+        for_each = value(body.get("for_each")) if "for_each" in body else None
+        depends = _ref_list(value(body.get("depends_on", [])))
+        res = ResourceBlock(
+            mode=mode,
+            type=labels[1],
+            name=labels[2],
+            module=path,
+            file=file,
+            line=line,
+            attrs=attrs,
+            lifecycle=_lifecycle(body) if mode == "managed" else Lifecycle(),
+            refs=references(attrs),
+            depends_on=depends,
+            count_refs=references([count, for_each]),
+            repeated="count" in body or "for_each" in body,
+            provider=_ref_list(value(body["provider"]))[0] if "provider" in body else None,
+            ignores=inline_ignores(lines, line, end),
+        )
+        if "lifecycle" in body and mode == "managed":
+            res.attrs["lifecycle"] = [value(b) for b in body["lifecycle"]]
+        module.resources[res.local_address] = res
+    elif kind == "module" and len(labels) == 2:
+        body = {k: value(v) for k, v in _body(block).items()}
+        src = body.get("source", "")
+        src = src if isinstance(src, str) else ""
+        call = ModuleCall(
+            name=labels[1],
+            module=path,
+            source=src,
+            file=file,
+            line=line,
+            inputs={
+                k: references(v)
+                for k, v in body.items()
+                if k not in ("source", "version", "count", "for_each", "depends_on", "providers")
+            },
+            count_refs=references([body.get("count"), body.get("for_each")]),
+            depends_on=_ref_list(body.get("depends_on", [])),
+            directory=None,
+            ignores=inline_ignores(lines, line, end),
+        )
+        module.calls[call.name] = call
+        if src.startswith(("./", "../")):
+            target = posixpath.normpath(posixpath.join(module.directory, src))
+            if target.startswith("../") or target == "..":
+                config.notes.append(
+                    f"{file}:{line}: module {call.name} source {src} is outside the repository; "
+                    "its resources are not predicted"
+                )
+            elif target in chain or len(chain) > MAX_MODULE_DEPTH:
+                raise InputError(f"{file}:{line}", f"module {call.name} calls itself ({src})")
+            else:
+                call.directory = target
+                _read_module(source, config, (*path, call.name), target, (*chain, target))
+        else:
+            config.notes.append(
+                f"{file}:{line}: module {call.name} comes from {src or 'an unknown source'}; "
+                "only local modules are followed, so its resources are not predicted"
+            )
+    elif kind == "output" and len(labels) == 2:
+        body = {k: value(v) for k, v in _body(block).items()}
+        module.outputs[labels[1]] = references(body.get("value")) + _ref_list(
+            body.get("depends_on", [])
+        )
+    elif kind == "locals":
+        for k, v in _body(block).items():
+            module.locals[k] = references(value(v))
+    elif kind == "moved":
+        body = {k: value(v) for k, v in _body(block).items()}
+        frm, to = _ref_list(body.get("from", "")), _ref_list(body.get("to", ""))
+        if frm and to and frm[0] and to[0]:
+            config.moved.append(Moved(_scoped(path, frm[0]), _scoped(path, to[0]), file, line))
+    elif kind == "removed":
+        raw = _body(block)
+        body = {k: value(v) for k, v in raw.items()}
+        frm = _ref_list(body.get("from", ""))
+        lc = body.get("lifecycle") or [{}]
+        destroy = lc[0].get("destroy", True) if isinstance(lc[0], dict) else True
+        if frm and frm[0]:
+            config.removed.append(Removed(_scoped(path, frm[0]), destroy is not False, file, line))
+    elif kind == "import":
+        body = {k: value(v) for k, v in _body(block).items()}
+        to = _ref_list(body.get("to", ""))
+        if to and to[0]:
+            config.imports.append(Import(_scoped(path, _normalise(to[0])), file, line))
+
+
+def read(source: Source, directory: str) -> Configuration:
+    """The configuration rooted at `directory` (repository-relative), modules followed."""
+    directory = posixpath.normpath(directory or ".")
+    config = Configuration(root=directory)
+    _read_module(source, config, (), directory, (directory,))
+    return config
