@@ -1,0 +1,410 @@
+"""The Markdown report: a GitHub pull-request comment.
+
+The first three lines answer *is it blocked, why, and what do I do*; the rest
+sits one click away in <details> blocks. Rendered with jinja2 from
+planguard/report/templates/comment.md.j2; every user-controlled string
+(addresses, module names, messages, reasons, plan paths) goes through
+`md_escape` in the template, and user text is only ever passed as data.
+
+GitHub rejects comments over 65,536 characters, so `render` drops detail
+level by level until the comment fits (see LEVELS).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import jinja2
+
+from planguard.findings import Finding, Severity
+from planguard.model import Action, Change
+from planguard.report.common import DestructiveRow, action_label, destructive_rows
+from planguard.report.graph import mermaid_label, to_mermaid
+from planguard.review import PlanReview, Review
+
+# The GitHub integration finds (and updates) its own comment by this marker.
+MARKER = "<!-- planguard-report -->"
+# GitHub's limit on the body of an issue or pull-request comment.
+MAX_CHARS = 65_536
+
+EMOJI = {
+    Severity.CRITICAL: "🔴",
+    Severity.HIGH: "🟠",
+    Severity.MEDIUM: "🟡",
+    Severity.LOW: "🔵",
+    Severity.INFO: "⚪",
+}
+COUNT_COLUMNS = (
+    ("create", "create"),
+    ("update", "update"),
+    ("replace", "replace"),
+    ("delete", "destroy"),
+    ("move", "moved"),
+    ("import", "imported"),
+    ("noop", "unchanged"),
+)
+# Shown only when some plan has them, to keep the usual table narrow.
+OPTIONAL_COLUMNS = (("forget", "forget"), ("read", "read"), ("drift", "drift"))
+
+GRAPH_NODES = 40  # GitHub renders larger mermaid graphs, but nobody reads them
+MAX_CHANGES = 500  # in the "All changes" list, before the size bound kicks in
+MAX_SUPPRESSED = 100
+GROUP_NAMES = 5  # addresses named in "(+N more: …)"
+GROUP_SUGGESTIONS = 10  # suggestions shown for one grouped check
+TEXT_LIMIT = 1000  # characters of one user string (a message, a reason)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much detail one rendering shows; `render` walks LEVELS until it fits."""
+
+    all_changes: bool = True
+    graph: bool = True
+    findings: int | None = None  # finding groups per plan; None = all
+    rows: int = 25  # destructive rows per plan
+    suppressed: bool = True
+    suggestions: bool = True
+
+
+LEVELS = (
+    Limits(),
+    Limits(all_changes=False),
+    Limits(all_changes=False, graph=False),
+    Limits(all_changes=False, graph=False, findings=20),
+    Limits(all_changes=False, graph=False, findings=10, rows=5),
+    Limits(all_changes=False, graph=False, findings=5, rows=0, suppressed=False, suggestions=False),
+)
+
+
+# -- escaping ------------------------------------------------------------------
+
+# Line breaks and other control characters would end a table row or a list
+# item; bidi overrides and zero-width characters can disguise an address.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+# Markdown punctuation that can start emphasis, links, code spans, table cells,
+# strikethrough or math; a backslash makes each literal (CommonMark §2.4).
+_MD_PUNCT = frozenset("\\`*_[]|~$")
+_ZWJ = "\u200d"
+
+
+def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
+    """User text made inert in Markdown: no HTML, no mention, no table break.
+
+    Safe in paragraphs, list items, table cells and inside <code>…</code>.
+    Not for HTML blocks (<summary>) or code fences: those get fixed text only.
+    """
+    text = _INVISIBLE.sub("", _CONTROL.sub(" ", str(value)))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    out = []
+    for ch in text:
+        if ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in _MD_PUNCT:
+            out.append("\\" + ch)
+        elif ch == "@":
+            # GitHub links @name (and notifies) even after backslash or entity
+            # decoding; a zero-width joiner breaks the pattern, not the look.
+            out.append("@" + _ZWJ)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 node`, `2 nodes` (fixed words only, never user text)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def md_code(value: object, limit: int = TEXT_LIMIT) -> str:
+    """User text shown as code: <code> with escaped content (safe in tables)."""
+    return f"<code>{md_escape(value, limit)}</code>"
+
+
+_BACKTICKS = re.compile(r"`+")
+_FENCE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def code_block(value: str, lang: str = "", indent: int = 0) -> str:
+    """A fenced code block that its content cannot close.
+
+    A fence ends only at a run of at least as many backticks as opened it
+    (CommonMark §4.5), so the fence is one longer than any run inside.
+    """
+    text = _FENCE_CONTROL.sub("", _INVISIBLE.sub("", value.replace("\r\n", "\n")))
+    longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    pad = " " * indent
+    lines = [f"{fence}{lang}", *text.rstrip("\n").split("\n"), fence]
+    return "\n".join(pad + line if line else "" for line in lines)
+
+
+# -- the view model --------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """One check firing (possibly many times) in one plan."""
+
+    first: Finding
+    others: list[Finding] = field(default_factory=list)
+
+    @property
+    def emoji(self) -> str:
+        return EMOJI[self.first.severity]
+
+    @property
+    def more_addresses(self) -> list[str]:
+        names = sorted({f.address for f in self.others if f.address})
+        return names[:GROUP_NAMES]
+
+    @property
+    def suggestions(self) -> list[str]:
+        seen: list[str] = []
+        for f in (self.first, *self.others):
+            if f.suggestion and f.suggestion not in seen:
+                seen.append(f.suggestion)
+        return seen
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.others)
+
+
+@dataclass
+class ChangeLine:
+    change: Change
+    label: str
+
+
+@dataclass
+class PlanView:
+    source: str
+    predicted: bool
+    errored: bool
+    notes: list[str]
+    counts: dict[str, int]
+    rows: list[DestructiveRow]
+    rows_more: int
+    groups: list[Group]
+    groups_more: int  # findings (not groups) left out
+    graph: str | None
+    graph_nodes: int
+    changes: list[ChangeLine] | None
+    changes_more: int
+    shown_changes: int  # distinct changes named in this view
+
+
+def group_findings(findings: Iterable[Finding]) -> list[Group]:
+    """Findings of one check in one plan (same severity) become one group."""
+    groups: dict[tuple, Group] = {}
+    for f in sorted(findings, key=lambda f: f.sort_key):
+        key = (f.severity.rank, f.check_id, f.plan)
+        if key in groups:
+            groups[key].others.append(f)
+        else:
+            groups[key] = Group(f)
+    return sorted(groups.values(), key=lambda g: g.first.sort_key)
+
+
+def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]:
+    """A mermaid flowchart of what is destroyed or replaced and what depends on it.
+
+    The most consequential nodes first (the order of the destructive table, then
+    each one's dependents, nearest first), at most GRAPH_NODES of them.
+    """
+    impacted: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.change.address not in seen:
+            seen.add(row.change.address)
+            impacted.append(row.change.address)
+    for row in rows:
+        impact = pr.impacts.get(row.change.address)
+        if impact is None:
+            continue
+        for member in sorted(impact.dependents, key=lambda m: (len(impact.path(m)), m)):
+            if member not in seen:
+                seen.add(member)
+                impacted.append(member)
+    impacted = [a for a in impacted if a in pr.graph]
+    if not impacted:
+        return None, 0
+    chosen = set(impacted[:GRAPH_NODES])
+    text = to_mermaid(pr.graph, only=chosen)
+    if "-->" not in text:
+        return None, 0  # lone nodes: the destructive table already says it all
+    more = len(impacted) - len(chosen)
+    if more:
+        text += f'  more["{mermaid_label(f"+{more} more")}"]\n'
+    return text, len(impacted)
+
+
+def _change_lines(pr: PlanReview) -> list[ChangeLine]:
+    lines = []
+    for c in pr.plan.changes:
+        if c.action is Action.NOOP and not c.moved and not c.importing:
+            continue
+        label = action_label(c)
+        if c.action is Action.NOOP:
+            label = "no change"
+        lines.append(ChangeLine(c, label))
+    lines.sort(key=lambda line: (line.change.address, line.label, line.change.deposed or ""))
+    return lines
+
+
+def plan_view(pr: PlanReview, findings: list[Finding], limits: Limits) -> PlanView:
+    rows = destructive_rows(pr)
+    groups = group_findings(findings)
+    shown_groups = groups if limits.findings is None else groups[: limits.findings]
+    graph, graph_nodes = _graph(pr, rows) if limits.graph else (None, 0)
+    changes: list[ChangeLine] | None = None
+    changes_more = 0
+    named = {(r.change.address, r.change.deposed) for r in rows[: limits.rows]}
+    if limits.all_changes:
+        every = _change_lines(pr)
+        changes = every[:MAX_CHANGES]
+        changes_more = len(every) - len(changes)
+        named |= {(line.change.address, line.change.deposed) for line in changes}
+    return PlanView(
+        source=pr.plan.source,
+        predicted=pr.plan.predicted,
+        errored=pr.plan.errored,
+        notes=sorted(pr.plan.notes),
+        counts=pr.plan.counts(),
+        rows=rows[: limits.rows],
+        rows_more=max(0, len(rows) - limits.rows),
+        groups=shown_groups,
+        groups_more=sum(g.size for g in groups[len(shown_groups) :]),
+        graph=graph,
+        graph_nodes=graph_nodes,
+        changes=changes,
+        changes_more=changes_more,
+        shown_changes=len(named),
+    )
+
+
+def _headline(review: Review) -> dict[str, object]:
+    """Numbers for the one bold sentence: what the plans destroy and replace."""
+    n = len(review.plans)
+    destroy = sum(
+        len([c for c in pr.plan.changes if c.action is Action.DELETE]) for pr in review.plans
+    )
+    replace_ = sum(
+        len([c for c in pr.plan.changes if c.action is Action.REPLACE]) for pr in review.plans
+    )
+    existing = sum(pr.plan.managed_in_state() for pr in review.plans)
+    kinds: dict[str, int] = {}
+    for pr in review.plans:
+        for row in destructive_rows(pr):
+            if row.data_kind:
+                kinds[row.data_kind] = kinds.get(row.data_kind, 0) + 1
+    verbs = []
+    if destroy:
+        verbs.append(f"{'destroys' if n == 1 else 'destroy'} {destroy}")
+    if replace_:
+        verbs.append(f"{'replaces' if n == 1 else 'replace'} {replace_}")
+    totals = dict.fromkeys(("create", "update", "move", "import", "forget"), 0)
+    for pr in review.plans:
+        counts = pr.plan.counts()
+        for key in totals:
+            totals[key] += counts[key]
+    words = {"create": "to create", "update": "to update", "move": "moved", "import": "imported"}
+    words["forget"] = "removed from state only"
+    others = [f"{totals[k]} {words[k]}" for k in totals if totals[k]]
+    return {
+        "subject": "This plan" if n == 1 else f"These {n} plans",
+        "verbs": verbs,
+        "existing": existing,
+        "data_stores": sum(kinds.values()),
+        "kinds": sorted(kinds),
+        "others": others,
+    }
+
+
+# -- rendering ------------------------------------------------------------------
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("planguard.report", "templates"),
+        # HTML autoescaping is wrong for Markdown; md_escape does the job.
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md_escape"] = md_escape
+    env.filters["md_code"] = md_code
+    env.filters["code_block"] = code_block
+    env.filters["plural"] = plural
+    return env
+
+
+def _render(review: Review, limits: Limits) -> tuple[str, int, int]:
+    """The comment at one level of detail, with the findings and changes it leaves out."""
+    v = review.verdict
+    sources = {pr.plan.source for pr in review.plans}
+    by_plan: dict[str, list[Finding]] = {s: [] for s in sources}
+    orphans: list[Finding] = []
+    for f in v.kept:
+        (by_plan[f.plan] if f.plan in sources else orphans).append(f)
+    views = [plan_view(pr, by_plan[pr.plan.source], limits) for pr in review.plans]
+    other = group_findings(orphans)
+    other_shown = other if limits.findings is None else other[: limits.findings]
+    other_more = sum(g.size for g in other[len(other_shown) :])
+    hidden_findings = sum(view.groups_more for view in views) + other_more
+    total_changes = sum(
+        1 for pr in review.plans for c in pr.plan.changes if c.action is not Action.NOOP
+    )
+    hidden_changes = max(0, total_changes - sum(view.shown_changes for view in views))
+    optional = [
+        (key, name) for key, name in OPTIONAL_COLUMNS if any(view.counts[key] for view in views)
+    ]
+    suppressed = sorted(v.suppressed, key=lambda s: (s.finding.sort_key, s.reason))
+    text = (
+        _environment()
+        .get_template("comment.md.j2")
+        .render(
+            marker=MARKER,
+            review=review,
+            verdict=v,
+            headline=_headline(review),
+            unconditional=any(f.unconditional for f in v.kept),
+            columns=[*COUNT_COLUMNS, *optional],
+            plans=views,
+            other_groups=other_shown,
+            other_more=other_more,
+            suppressed=suppressed[:MAX_SUPPRESSED] if limits.suppressed else [],
+            suppressed_more=len(suppressed) - MAX_SUPPRESSED if limits.suppressed else 0,
+            limits=limits,
+            truncated=limits != LEVELS[0],
+            hidden_findings=hidden_findings,
+            hidden_changes=hidden_changes,
+        )
+    )
+    return text, hidden_findings, hidden_changes
+
+
+def render(review: Review, max_chars: int = MAX_CHARS) -> str:
+    """The PR comment, never longer than `max_chars` characters."""
+    text = ""
+    for limits in LEVELS:
+        text, hidden_findings, hidden_changes = _render(review, limits)
+        if len(text) <= max_chars:
+            return text
+    # Even the barest level is too long (thousands of plans or findings): cut
+    # at a line; that level has no fence or <details> a cut could leave open.
+    note = (
+        f"\n\n**report truncated**: {hidden_findings} findings and {hidden_changes} changes "
+        "not shown at all, and this comment is cut short; see the JSON report / job log.\n"
+    )
+    cut = text.rfind("\n", 0, max_chars - len(note))
+    return text[: max(cut, 0)] + note
