@@ -13,6 +13,11 @@ RETAINED = frozenset({"Retain", "RetainExceptOnCreate"})
 MASKED = frozenset({SENSITIVE, UNKNOWN})
 
 
+def masked(value: Any) -> bool:
+    """A value hidden by planguard.values: sensitive, or known only after apply."""
+    return isinstance(value, str) and value in MASKED
+
+
 def is_cfn(type_: str) -> bool:
     return "::" in type_
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from planguard.checks._common import keeping_policy
-
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Mode
 

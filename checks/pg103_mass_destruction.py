@@ -42,12 +42,9 @@ def check(ctx: Context) -> Iterator[Finding]:
     minimum = int(ctx.option(META, "min_destroyed_for_percent"))
     total = max(ctx.plan.managed_in_state(), len(gone))
     percent = 100 * len(gone) / total
-    reasons = []
-    if len(gone) > max_destroyed:
-        reasons.append(f"more than {max_destroyed}")
-    if len(gone) >= minimum and percent > max_percent:
-        reasons.append(f"more than {max_percent:g}% of the managed resources")
-    if not reasons:
+    over_count = len(gone) > max_destroyed
+    over_share = len(gone) >= minimum and percent > max_percent
+    if not (over_count or over_share):
         return
     deleted = sum(1 for c in gone if c.action is Action.DELETE)
     replaced = len(gone) - deleted
@@ -56,12 +53,12 @@ def check(ctx: Context) -> Iterator[Finding]:
     address = ""
     if len(modules) == 1 and "" not in modules:
         address = modules.pop()
-        where = f" (all in {address})"
+        where = f", all in {address}"
     yield ctx.finding(
         META,
         f"this plan destroys or replaces {len(gone)} of {total} managed resources "
-        f"({percent:.0f}%){where}: {deleted} destroyed, {replaced} replaced "
-        f"({' and '.join(reasons)})",
+        f"({percent:.0f}%){where}: {deleted} destroyed, {replaced} replaced; the limits are "
+        f"{max_destroyed} resources and {max_percent:g}%",
         changes=gone,
         address=address,
         details=[f"{c.action.value}: {c.address}" for c in sorted(gone, key=lambda c: c.address)],

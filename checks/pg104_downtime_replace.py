@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from planguard.checks._common import plural
-
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, ReplaceOrder
 
@@ -41,7 +40,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             META,
             f"{change.address} is destroyed before its replacement is created, and "
-            f"{plural(len(impact.dependents), 'resource')} depend on it ({named})",
+            f"{plural(len(impact.dependents), 'resource')} "
+            f"{'depends' if len(impact.dependents) == 1 else 'depend'} on it ({named})",
             change=change,
             details=[" → ".join(impact.path(d)) for d in direct[:5]],
         )

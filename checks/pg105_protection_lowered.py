@@ -13,8 +13,8 @@ from importlib import resources
 from typing import Any
 
 import msgspec
-from planguard.checks._common import MASKED, lookup, side
 
+from planguard.checks._common import lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -44,10 +44,15 @@ class Rule(msgspec.Struct, frozen=True):
     safe: list[str] = []
 
 
+class _Rules(msgspec.Struct, frozen=True):
+    rules: list[Rule]
+    about: str = ""
+
+
 @cache
 def rules() -> tuple[Rule, ...]:
     raw = resources.files("planguard.data").joinpath("protections.json").read_bytes()
-    return tuple(msgspec.json.decode(raw, type=dict[str, Any | list[Rule]])["rules"])
+    return tuple(msgspec.json.decode(raw, type=_Rules).rules)
 
 
 _POLICY_RANK = {"Retain": 2, "RetainExceptOnCreate": 2, "Snapshot": 1, "Delete": 0}
@@ -72,7 +77,7 @@ def _truthy(value: Any) -> bool:
 
 def lowered(rule: Rule, before: Any, after: Any) -> bool:
     """Whether going from `before` to `after` lowers the protection (None: absent)."""
-    if before in MASKED or after in MASKED:
+    if masked(before) or masked(after):
         return False
     if rule.kind == "off":
         return _truthy(before) and not _truthy(after)

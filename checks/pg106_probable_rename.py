@@ -13,8 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import MASKED, plural
-
+from planguard.checks._common import masked, plural
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -52,7 +51,7 @@ def _leaves(value: Any, at: str, out: dict[str, Any]) -> None:
     elif isinstance(value, list) and value:
         for i, item in enumerate(value):
             _leaves(item, f"{at}[{i}]", out)
-    elif value is not None and value != [] and value not in MASKED:
+    elif value is not None and value != [] and not masked(value):
         out[at] = value
 
 
@@ -83,7 +82,7 @@ def _unknown_leaves(change: Change) -> set[str]:
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 walk(item, f"{at}[{i}]")
-        elif value in MASKED:
+        elif masked(value):
             out.add(at)
 
     walk(after, "")

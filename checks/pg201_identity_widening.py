@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import MASKED, lookup, side
-
+from planguard.checks._common import lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -93,7 +92,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _document(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, str) and value not in MASKED:
+    if isinstance(value, str) and not masked(value):
         try:
             value = json.loads(value)
         except ValueError:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import MASKED, side
-
+from planguard.checks._common import masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -38,19 +37,22 @@ META = CheckMeta(
 
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any", "0.0.0.0"})
 _ALL = (0, 65535)
+_PORTED = frozenset({"tcp", "udp", "6", "17"})
 
-# An exposure: (protocol, first port, last port); "all" protocol covers every port.
-Exposure = tuple[str, int, int]
+# An exposure: (protocol, first port, last port, source); protocol "all" covers
+# every protocol, and the source is 0.0.0.0/0, ::/0 or a provider's "anywhere".
+Exposure = tuple[str, int, int, str]
 
 
 def _list(value: Any) -> list[Any]:
-    if value is None or value in MASKED:
+    if value is None or masked(value):
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _open(sources: list[Any]) -> bool:
-    return any(str(s).strip().lower() in _ANYWHERE for s in sources)
+def _open(sources: list[Any]) -> list[str]:
+    """The sources that mean "anywhere", as written."""
+    return sorted({str(s).strip() for s in sources if str(s).strip().lower() in _ANYWHERE})
 
 
 def _proto(value: Any) -> str:
@@ -59,16 +61,14 @@ def _proto(value: Any) -> str:
 
 
 def _aws_rule(rule: dict[str, Any], cidr_keys: tuple[str, ...], proto_key: str) -> list[Exposure]:
-    sources = [s for key in cidr_keys for s in _list(rule.get(key))]
-    if not _open(sources):
-        return []
+    sources = _open([s for key in cidr_keys for s in _list(rule.get(key))])
     proto = _proto(rule.get(proto_key))
     lo, hi = rule.get("from_port", rule.get("FromPort")), rule.get("to_port", rule.get("ToPort"))
-    if proto == "all" or not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 0:
-        return [(proto, *_ALL)]
-    if (lo, hi) == (0, 0) and proto not in ("tcp", "udp", "6", "17"):
-        return [(proto, *_ALL)]
-    return [(proto, min(lo, hi), max(lo, hi))]
+    ranged = isinstance(lo, int) and isinstance(hi, int) and lo >= 0 and hi >= 0
+    # Port 0-0 on a protocol without ports (icmp) means every port of it.
+    if proto == "all" or not ranged or ((lo, hi) == (0, 0) and proto not in _PORTED):
+        lo, hi = _ALL
+    return [(proto, min(lo, hi), max(lo, hi), src) for src in sources]
 
 
 def _ranges(specs: list[Any]) -> list[tuple[int, int]]:
@@ -121,13 +121,13 @@ def exposures(change: Change, which: str) -> set[Exposure]:
 def _gcp_firewall(value: dict[str, Any]) -> list[Exposure]:
     if str(value.get("direction") or "INGRESS").upper() != "INGRESS" or value.get("disabled"):
         return []
-    if not _open(_list(value.get("source_ranges"))):
-        return []
     out: list[Exposure] = []
-    for allow in _list(value.get("allow")):
-        if isinstance(allow, dict):
-            proto = _proto(allow.get("protocol"))
-            out += [(proto, lo, hi) for lo, hi in _ranges(_list(allow.get("ports"))) or [_ALL]]
+    for src in _open(_list(value.get("source_ranges"))):
+        for allow in _list(value.get("allow")):
+            if isinstance(allow, dict):
+                proto = _proto(allow.get("protocol"))
+                ports = _ranges(_list(allow.get("ports"))) or [_ALL]
+                out += [(proto, lo, hi, src) for lo, hi in ports]
     return out
 
 
@@ -139,20 +139,22 @@ def _azure_rule(rule: Any) -> list[Exposure]:
         or str(rule.get("access")).lower() != "allow"
     ):
         return []
-    if not _open([rule.get("source_address_prefix"), *_list(rule.get("source_address_prefixes"))]):
-        return []
+    sources = _open(
+        [rule.get("source_address_prefix"), *_list(rule.get("source_address_prefixes"))]
+    )
     proto = _proto(rule.get("protocol"))
     specs = [rule.get("destination_port_range"), *_list(rule.get("destination_port_ranges"))]
-    return [(proto, lo, hi) for lo, hi in _ranges([s for s in specs if s is not None])]
+    ranges = _ranges([s for s in specs if s is not None])
+    return [(proto, lo, hi, src) for src in sources for lo, hi in ranges]
 
 
 def _covered(exp: Exposure, by: set[Exposure]) -> bool:
-    proto, lo, hi = exp
-    return any(p in (proto, "all") and a <= lo and hi <= b for p, a, b in by)
+    proto, lo, hi, src = exp
+    return any(p in (proto, "all") and a <= lo and hi <= b and s == src for p, a, b, s in by)
 
 
 def _text(exp: Exposure) -> str:
-    proto, lo, hi = exp
+    proto, lo, hi, _ = exp
     if (lo, hi) == _ALL:
         return "all ports" if proto == "all" else f"all {proto} ports"
     ports = f"port {lo}" if lo == hi else f"ports {lo}-{hi}"
@@ -179,10 +181,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not new:
             continue
         worst = any((e[1], e[2]) == _ALL or any(e[1] <= p <= e[2] for p in critical) for e in new)
+        by_source: dict[str, list[str]] = {}
+        for e in new:
+            by_source.setdefault(e[3], []).append(_text(e))
+        opened = "; ".join(f"from {src} on {', '.join(ports)}" for src, ports in by_source.items())
         yield ctx.finding(
             META,
-            f"{change.address} opens ingress from the internet (0.0.0.0/0 or ::/0) on "
-            f"{', '.join(_text(e) for e in new)}",
+            f"{change.address} opens ingress to the internet {opened}",
             change=change,
             severity=Severity.CRITICAL if worst else None,
         )
