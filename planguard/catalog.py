@@ -6,12 +6,13 @@ code. Each entry maps a resource type to the kind of data it holds.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
 import msgspec
+
+from planguard.findings import matches
 
 
 @cache
@@ -48,6 +49,6 @@ class Catalog:
         if kind is not None:
             return kind
         for pattern, kind in self.patterns:
-            if fnmatch.fnmatchcase(type_, pattern):
+            if matches(pattern, type_):
                 return kind
         return None

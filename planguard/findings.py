@@ -7,7 +7,7 @@ impact through `Context`; they never filter, print or exit.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -137,6 +137,13 @@ class Context:
         return res.location if res else None
 
 
-def matches(pattern: str, address: str) -> bool:
-    """Glob match of an address (`*` crosses dots and brackets)."""
-    return fnmatch.fnmatchcase(address, pattern)
+@functools.lru_cache(maxsize=512)
+def _glob(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(pattern: str, text: str) -> bool:
+    """Glob match where only `*` and `?` are wildcards: addresses and logins
+    contain brackets (`web["a"]`, `renovate[bot]`) that must match literally."""
+    return _glob(pattern).fullmatch(text) is not None

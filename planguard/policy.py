@@ -4,7 +4,6 @@ actor-aware thresholds. It turns findings into a Verdict."""
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import math
 from dataclasses import dataclass, field, replace
 
@@ -67,7 +66,7 @@ class Verdict:
 
 
 def is_automated(actor: str | None, config: Config) -> bool:
-    return bool(actor) and any(fnmatch.fnmatchcase(actor, p) for p in config.automation_patterns)
+    return bool(actor) and any(matches(p, actor) for p in config.automation_patterns)
 
 
 def evaluate(
