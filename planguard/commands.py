@@ -353,3 +353,19 @@ def ack(
     count = sum(len(f.changes) for f in result.verdict.kept)
     sys.stderr.write(f"planguard: wrote {output} ({count} change(s) acknowledged)\n")
     return 0
+
+
+@app.command("github")
+def github_step(
+    plans: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plan files or globs (default: PLANGUARD_PLANS, one per line)."),
+    ] = None,
+    max_size: MaxSize = 1024,
+    debug: Debug = False,
+) -> int:
+    """Run as a GitHub Actions step (see action.yml): review, two-person rule, PR comment,
+    step summary, annotations and outputs. Settings come from PLANGUARD_* variables."""
+    from planguard.github_action import run
+
+    return run(os.environ, plans, max_bytes=max_size * 1024 * 1024)

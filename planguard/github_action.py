@@ -1,0 +1,435 @@
+"""`planguard github`: the review as a step of a GitHub Actions job.
+
+It reads its settings from the environment (action.yml maps every input to a
+PLANGUARD_* variable, never into a script), reviews in-process, then:
+the two-person rule on top of the policy verdict, annotations, the step summary
+(always), the sticky pull request comment (when the token may write), outputs.
+
+The gate is decided here, locally. The API only supplies reviews; failing to
+read them keeps a block a block, and failing to comment is a warning.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from planguard.errors import UsageError
+from planguard.github import (
+    Approvals,
+    GitHub,
+    GitHubError,
+    count_approvals,
+    find_comment,
+    marker,
+    plan_set_key,
+)
+from planguard.github_workflow import command, fenced, write_outputs, write_summary
+from planguard.review import Review
+
+# GitHub refuses comments over 65,536 characters.
+COMMENT_LIMIT = 60_000
+ANNOTATION_LIMIT = 50
+_PR_EVENTS = frozenset(
+    {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
+)
+_TRUE = frozenset({"on", "true", "yes", "1"})
+_FALSE = frozenset({"off", "false", "no", "0", ""})
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    head_sha: str
+    author: str
+    fork: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    plans: list[str]
+    config: str | None = None
+    fail_on: str | None = None
+    comment: bool = True
+    comment_key: str | None = None
+    resolved: str = "update"  # or "delete"
+    sarif: str | None = None
+    report_path: str = "planguard-report.json"
+    token: str | None = None
+    required_approvals: int | None = None
+    ack: list[str] = field(default_factory=list)
+    checks_dir: list[str] = field(default_factory=list)
+    actor: str | None = None
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    repository: str = ""
+    run_id: str = ""
+    event_name: str = ""
+    event_path: str | None = None
+    output: str | None = None
+    summary: str | None = None
+    workspace: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], plans: list[str] | None = None) -> Settings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def words(name: str) -> list[str]:
+            return (get(name) or "").split()
+
+        comment = (get("PLANGUARD_COMMENT") or "on").lower()
+        if comment not in _TRUE | _FALSE:
+            raise UsageError(f"comment: expected on or off, not {comment!r}")
+        resolved = (get("PLANGUARD_RESOLVED_COMMENT") or "update").lower()
+        if resolved not in ("update", "delete"):
+            raise UsageError(f"resolved-comment: expected update or delete, not {resolved!r}")
+        approvals = get("PLANGUARD_REQUIRED_APPROVALS")
+        if approvals is not None and not approvals.isdigit():
+            raise UsageError(f"required-approvals: expected a whole number, not {approvals!r}")
+        return cls(
+            plans=plans or words("PLANGUARD_PLANS"),
+            config=get("PLANGUARD_CONFIG"),
+            fail_on=get("PLANGUARD_FAIL_ON"),
+            comment=comment in _TRUE,
+            comment_key=get("PLANGUARD_COMMENT_KEY"),
+            resolved=resolved,
+            sarif=get("PLANGUARD_SARIF"),
+            report_path=get("PLANGUARD_REPORT_PATH") or "planguard-report.json",
+            token=get("PLANGUARD_GITHUB_TOKEN"),
+            required_approvals=int(approvals) if approvals is not None else None,
+            ack=words("PLANGUARD_ACK"),
+            checks_dir=words("PLANGUARD_CHECKS_DIR"),
+            actor=get("PLANGUARD_ACTOR"),
+            api_url=get("GITHUB_API_URL") or "https://api.github.com",
+            server_url=get("GITHUB_SERVER_URL") or "https://github.com",
+            repository=get("GITHUB_REPOSITORY") or "",
+            run_id=get("GITHUB_RUN_ID") or "",
+            event_name=get("GITHUB_EVENT_NAME") or "",
+            event_path=get("GITHUB_EVENT_PATH"),
+            output=get("GITHUB_OUTPUT"),
+            summary=get("GITHUB_STEP_SUMMARY"),
+            workspace=get("GITHUB_WORKSPACE"),
+        )
+
+
+def read_event(settings: Settings) -> dict[str, Any]:
+    if not settings.event_path:
+        return {}
+    try:
+        doc = json.loads(Path(settings.event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"GITHUB_EVENT_PATH: cannot read the event: {exc}") from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def pull_request(event_name: str, event: dict[str, Any]) -> PullRequest | None:
+    pr = event.get("pull_request")
+    if event_name not in _PR_EVENTS or not isinstance(pr, dict):
+        return None
+    try:
+        head, base = pr["head"], pr["base"]
+        head_repo = (head.get("repo") or {}).get("full_name")
+        return PullRequest(
+            number=int(pr["number"]),
+            head_sha=str(head["sha"]),
+            author=str(pr["user"]["login"]),
+            fork=head_repo != (base.get("repo") or {}).get("full_name"),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise UsageError("GITHUB_EVENT_PATH: the pull request in the event is incomplete") from None
+
+
+def expand(patterns: list[str]) -> list[str]:
+    """Plan paths from the input: globs expanded (sorted), literal paths kept."""
+    out: list[str] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True))
+            if not matches:
+                raise UsageError(f"plans: nothing matches {pattern!r}")
+            out.extend(matches)
+        else:
+            out.append(pattern)
+    return list(dict.fromkeys(out))
+
+
+# --- the gate -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    passed: bool
+    why: str  # one sentence, Markdown
+    approvals: Approvals | None = None
+    problem: str | None = None  # reviews could not be read
+
+
+def decide(review: Review, pr: PullRequest | None, client: GitHub | None) -> Gate:
+    """The policy verdict, then the two-person rule: enough approvals of the
+    current head commit lift a block at or above the approval level."""
+    v = review.verdict
+    if not v.blocked:
+        return Gate(True, "nothing blocks this change.")
+    if any(f.unconditional for f in v.kept):
+        return Gate(False, "the review is incomplete or a plan errored; approvals cannot lift it.")
+    if not v.needs_approval:
+        return Gate(False, "blocked below the approval level: fix it, or acknowledge it.")
+    if v.required_approvals < 1:
+        return Gate(False, "blocked, and approvals are switched off (`approvals.required: 0`).")
+    if pr is None:
+        return Gate(False, "blocked; there is no pull request whose approvals could lift it.")
+    if client is None:
+        return Gate(False, "blocked; no token to read the pull request's reviews.")
+    try:
+        approvals = count_approvals(client.reviews(pr.number), pr.head_sha, pr.author)
+    except GitHubError as exc:
+        return Gate(False, "blocked; the reviews could not be read.", problem=str(exc))
+    got, need = len(approvals.approved_by), v.required_approvals
+    if got >= need:
+        who = ", ".join(f"@{login}" for login in approvals.approved_by)
+        return Gate(True, f"approved by {who} at `{pr.head_sha[:7]}`.", approvals)
+    return Gate(False, f"blocked until approved ({got} of {need} approvals).", approvals)
+
+
+def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: list[str]) -> str:
+    v = review.verdict
+    icon = "✅" if gate.passed else "⛔"
+    lines = [f"**{icon} planguard gate: {'passes' if gate.passed else 'blocked'}** — {gate.why}"]
+    if v.blocked and v.needs_approval and pr is not None and not gate.passed:
+        need = v.required_approvals
+        lines.append(
+            f"\n**Two-person rule:** this change is at or above the approval level. "
+            f"It needs {need} approving review{'s' if need != 1 else ''} of the current commit "
+            f"`{pr.head_sha[:7]}` from someone other than the author @{pr.author} "
+            "(bots and approvals of older commits do not count)."
+        )
+    if gate.approvals is not None:
+        got = ", ".join(f"@{login}" for login in gate.approvals.approved_by) or "none"
+        lines.append(f"\nApprovals that count: {got}.")
+        for login, why in gate.approvals.not_counted:
+            lines.append(f"- not counted: @{login} — {why}")
+    if gate.problem:
+        lines.append(f"\nReviews could not be read: {_plain(gate.problem)}")
+    if v.blocked and not gate.passed and not any(f.unconditional for f in v.kept):
+        paths = " ".join(_plain(p) for p in plans)
+        lines.append(
+            "\nThe other way through: a second person reviews the plan and commits an "
+            f"acknowledgement of exactly these changes (`planguard ack {paths}` writes "
+            "`.planguard-ack.json`)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _plain(text: str) -> str:
+    """Text from outside, made safe inside Markdown code and on one line."""
+    return " ".join(text.replace("`", "'").split())
+
+
+# --- the run --------------------------------------------------------------------
+
+
+def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: int) -> Review:
+    from planguard import ack as ack_mod
+    from planguard import config as config_mod
+    from planguard.config import validate_check_settings
+    from planguard.findings import Severity
+    from planguard.load import LoadOptions, load
+    from planguard.registry import all_checks
+    from planguard.review import review
+
+    cfg = config_mod.load(settings.config if settings.config else config_mod.find())
+    if settings.required_approvals is not None:
+        cfg = replace(cfg, required_approvals=settings.required_approvals)
+    threshold = None
+    if settings.fail_on:
+        try:
+            threshold = Severity.parse(settings.fail_on)
+        except ValueError as exc:
+            raise UsageError(f"fail-on: {exc}") from None
+    checks = all_checks([*cfg.checks_dirs, *settings.checks_dir])
+    validate_check_settings(cfg, {c.meta.id: c.meta.options for c in checks})
+    plans = load(paths, LoadOptions(max_bytes=max_bytes))
+    ack_files = settings.ack or (
+        [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []
+    )
+    acks = None
+    for path in ack_files:
+        loaded = ack_mod.load(path)
+        if acks is None:
+            acks = loaded
+        else:
+            for plan, accepted in loaded.accepted.items():
+                acks.accepted[plan] = acks.accepted.get(plan, frozenset()) | accepted
+    return review(plans, checks, cfg, actor=actor, acks=acks, fail_on=threshold)
+
+
+def _repo_path(path: str, workspace: str | None) -> str:
+    """A path as annotations want it: relative to the repository root."""
+    if not workspace:
+        return path
+    absolute = Path(path) if Path(path).is_absolute() else Path.cwd() / path
+    try:
+        return absolute.resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def annotations(review: Review, gate: Gate, workspace: str | None) -> str:
+    v = review.verdict
+    out = []
+    for finding in v.kept[:ANNOTATION_LIMIT]:
+        gating = finding.unconditional or finding.severity.rank >= v.fail_on.rank
+        where = finding.location
+        out.append(
+            command(
+                "error" if gating and not gate.passed else "warning",
+                f"{finding.message} [{finding.severity.value}]",
+                file=_repo_path(where.file if where else finding.plan, workspace),
+                line=where.line if where else None,
+                title=f"planguard {finding.check_id}: {finding.title}",
+            )
+        )
+    if len(v.kept) > ANNOTATION_LIMIT:
+        more = len(v.kept) - ANNOTATION_LIMIT
+        out.append(command("warning", f"planguard: {more} more findings in the step summary"))
+    for note in v.notes:
+        out.append(command("warning", f"planguard: {note}"))
+    if gate.problem:
+        out.append(command("warning", f"planguard: reviews could not be read: {gate.problem}"))
+    return "".join(out)
+
+
+def _comment_body(key: str, gate_md: str, report_md: str, run_url: str | None) -> str:
+    body = f"{marker(key)}{gate_md}\n{report_md}"
+    if len(body) <= COMMENT_LIMIT:
+        return body
+    where = f"the [step summary]({run_url})" if run_url else "the step summary"
+    return body[:COMMENT_LIMIT] + f"\n\n… the report is cut here; it is complete in {where}.\n"
+
+
+def _resolved_body(key: str, pr: PullRequest) -> str:
+    return (
+        f"{marker(key)}**✅ planguard: resolved** — the latest plan (commit "
+        f"`{pr.head_sha[:7]}`) has no findings. This comment held an earlier report.\n"
+    )
+
+
+def sync_comment(
+    client: GitHub, pr: PullRequest, key: str, body: str | None, resolved: str
+) -> str | None:
+    """Create, update, resolve or delete this plan set's comment; its URL if one remains.
+
+    `body` None means the plan set is clean now: an earlier comment is marked
+    resolved (or deleted), and none is created."""
+    existing = find_comment(client.comments(pr.number), key)
+    if body is None:
+        if existing is None:
+            return None
+        if resolved == "delete":
+            client.delete_comment(existing["id"])
+            return None
+        body = _resolved_body(key, pr)
+    if existing is None:
+        return client.create_comment(pr.number, body).get("html_url")
+    if existing.get("body") != body:
+        client.update_comment(existing["id"], body)
+    return existing.get("html_url")
+
+
+def run(
+    env: Mapping[str, str],
+    plans: list[str] | None = None,
+    *,
+    max_bytes: int = 1024 * 1024 * 1024,
+    log: TextIO | None = None,
+) -> int:
+    """One action step: 0 the gate passes, 1 blocked; planguard errors propagate."""
+    from planguard.errors import PlanguardError
+    from planguard.report import Format, render
+
+    log = log or sys.stdout
+    settings = Settings.from_env(env, plans)
+    try:
+        if not settings.plans:
+            raise UsageError("plans: no plan files given (the `plans` input)")
+        event = read_event(settings)
+        pr = pull_request(settings.event_name, event)
+        paths = expand(settings.plans)
+        actor = settings.actor or (pr.author if pr else None) or env.get("GITHUB_ACTOR") or None
+        result = _review(settings, paths, actor, max_bytes)
+    except PlanguardError as exc:
+        # Fail closed and say so where people look; the CLI prints the error.
+        write_summary(
+            settings.summary, f"**⛔ planguard could not review:** {_plain(str(exc))}\n", log
+        )
+        write_outputs(settings.output, {"blocked": "true", "risk-level": "error"}, log)
+        raise
+    client = None
+    if settings.token and settings.repository:
+        try:
+            client = GitHub(settings.api_url, settings.token, settings.repository)
+        except GitHubError as exc:
+            log.write(command("warning", f"planguard: no GitHub API: {exc}"))
+    gate = decide(result, pr, client)
+
+    report_path = Path(settings.report_path)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(render(result, Format.JSON), encoding="utf-8")
+    if settings.sarif:
+        Path(settings.sarif).parent.mkdir(parents=True, exist_ok=True)
+        Path(settings.sarif).write_text(render(result, Format.SARIF), encoding="utf-8")
+    report_md = render(result, Format.MARKDOWN)
+    gate_md = gate_markdown(result, gate, pr, paths)
+
+    log.write(fenced(render(result, Format.TERMINAL)))
+    log.write(annotations(result, gate, settings.workspace))
+
+    comment_url = None
+    comment_note = ""
+    if pr is not None and settings.comment:
+        if client is None:
+            comment_note = "No comment: the action has no token (`github-token`)."
+        else:
+            here = _repo_path(os.getcwd(), settings.workspace)
+            key = plan_set_key(settings.plans, here, settings.comment_key)
+            run_url = (
+                f"{settings.server_url}/{settings.repository}/actions/runs/{settings.run_id}"
+                if settings.run_id
+                else None
+            )
+            clean = gate.passed and not result.verdict.kept
+            body = None if clean else _comment_body(key, gate_md, report_md, run_url)
+            try:
+                comment_url = sync_comment(client, pr, key, body, settings.resolved)
+            except GitHubError as exc:
+                if exc.status in (403, 404):
+                    why = "the token may not write here (a fork's pull request is read-only)"
+                else:
+                    why = "the GitHub API failed"
+                comment_note = f"No comment: {why}; the report is in this summary."
+                log.write(command("warning", f"planguard: cannot comment: {exc}"))
+    summary = gate_md + (f"\n{comment_note}\n" if comment_note else "") + "\n" + report_md
+    write_summary(settings.summary, summary, log)
+    write_outputs(
+        settings.output,
+        {
+            "risk-level": result.verdict.level_name,
+            "risk-score": str(result.verdict.score),
+            "blocked": "false" if gate.passed else "true",
+            "report-path": str(report_path.resolve()),
+            "approved-by": ",".join(gate.approvals.approved_by) if gate.approvals else "",
+            "comment-url": comment_url or "",
+        },
+        log,
+    )
+    if not gate.passed:
+        log.write(command("error", f"planguard: {_plain(gate.why)}", title="planguard gate"))
+    return 0 if gate.passed else 1
