@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import masked, plural
+from planguard.checks._common import is_cfn, masked, plural
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -161,6 +161,16 @@ def check(ctx: Context) -> Iterator[Finding]:
         )
     for g, n, score in sorted(matched, key=_by_old):
         if g.address in handled:
+            continue
+        if is_cfn(g.type):
+            # CloudFormation has no move: the fix is to keep the logical id.
+            yield ctx.finding(
+                META,
+                f"{g.address} is deleted and {n.address} is created with {score:.0%} of the "
+                "same properties: probably a renamed logical id; keep the old one to keep "
+                "the resource",
+                change=g,
+            )
             continue
         yield ctx.finding(
             META,

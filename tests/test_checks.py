@@ -341,3 +341,33 @@ def test_incident_env_recreated() -> None:
     assert {"PG101", "PG103", "PG106", "PG401"} <= ids
     (rename,) = [f for f in of(found, "PG106") if f.suggestion and "module." in f.suggestion]
     assert rename.suggestion.startswith("moved {\n  from = module.")
+
+
+# -- CloudFormation template pairs --------------------------------------------
+
+
+def run_pair(name: str) -> list[Finding]:
+    options = load.LoadOptions(
+        before=[str(FIXTURES / "cfn" / f"{name}-before.yaml")],
+        after=[str(FIXTURES / "cfn" / f"{name}-after.yaml")],
+    )
+    result = review(load.load([], options), registry.all_checks(), Config())
+    return [f for r in result.plans for f in r.findings]
+
+
+def test_cloudformation_pair_bad() -> None:
+    found = sorted(run_pair("bad"), key=lambda f: f.check_id)
+    assert [(f.check_id, f.address, f.severity) for f in found] == [
+        ("PG105", "Table", Severity.HIGH),
+        ("PG201", "WorkerRole", Severity.HIGH),
+        ("PG301", "AdminSg", Severity.CRITICAL),
+    ]
+    protection, identity, network = found
+    for fact in ("DeletionPolicy lowered", "deletion protection", "point-in-time recovery"):
+        assert fact in protection.message
+    assert '"dynamodb:*"' in identity.message and 'every resource ("*")' in identity.message
+    assert "0.0.0.0/0 on tcp port 3389" in network.message
+
+
+def test_cloudformation_pair_good() -> None:
+    assert run_pair("good") == []
