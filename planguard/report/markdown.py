@@ -22,7 +22,7 @@ import jinja2
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
 from planguard.report.common import DestructiveRow, action_label, destructive_rows
-from planguard.report.graph import mermaid_label, to_mermaid
+from planguard.report.graph import to_mermaid
 from planguard.review import PlanReview, Review
 
 # The GitHub integration finds (and updates) its own comment by this marker.
@@ -90,6 +90,9 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 # strikethrough or math; a backslash makes each literal (CommonMark §2.4).
 _MD_PUNCT = frozenset("\\`*_[]|~$")
 _ZWJ = "\u200d"
+# GFM turns bare URLs into links (the autolink extension); a crafted name must
+# not become a link in a comment the bot signs.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
 
 
 def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
@@ -101,6 +104,7 @@ def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
     text = _INVISIBLE.sub("", _CONTROL.sub(" ", str(value)))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
+    text = _AUTOLINK.sub(_ZWJ, text)
     out = []
     for ch in text:
         if ch in _HTML:
@@ -241,7 +245,7 @@ def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]
         return None, 0  # lone nodes: the destructive table already says it all
     more = len(impacted) - len(chosen)
     if more:
-        text += f'  more["{mermaid_label(f"+{more} more")}"]\n'
+        text += f'  more["+{more} more"]\n'  # digits and fixed words only
     return text, len(impacted)
 
 
@@ -383,7 +387,7 @@ def _render(review: Review, limits: Limits) -> tuple[str, int, int]:
             other_groups=other_shown,
             other_more=other_more,
             suppressed=suppressed[:MAX_SUPPRESSED] if limits.suppressed else [],
-            suppressed_more=len(suppressed) - MAX_SUPPRESSED if limits.suppressed else 0,
+            suppressed_more=max(0, len(suppressed) - MAX_SUPPRESSED) if limits.suppressed else 0,
             limits=limits,
             truncated=limits != LEVELS[0],
             hidden_findings=hidden_findings,
