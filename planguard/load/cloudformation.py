@@ -59,8 +59,15 @@ if TYPE_CHECKING:
     from planguard.load.cfn_template import Template
 
 _YAML_TEMPLATE = re.compile(rb"^(Resources|AWSTemplateFormatVersion)[ \t]*:", re.MULTILINE)
-_SUFFIXES = (".template.json", ".template.yaml", ".template.yml", ".json", ".yaml", ".yml",
-             ".template")
+_SUFFIXES = (
+    ".template.json",
+    ".template.yaml",
+    ".template.yml",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".template",
+)
 # When two references link the same pair, the most direct one names the edge.
 _VIA_ORDER = ("ref", "getatt", "sub", "depends_on", "import", "condition")
 _MAX_ASSEMBLY_DEPTH = 8
@@ -213,9 +220,7 @@ def _build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> li
                 f"but {len(after)} --after",
             )
         n = max(len(before), len(after))
-        pairs = [
-            (before[i] if before else None, after[i] if after else None) for i in range(n)
-        ]
+        pairs = [(before[i] if before else None, after[i] if after else None) for i in range(n)]
         plans.append(predict_templates(pairs, templates))
         templates = []
     if templates:
@@ -265,19 +270,21 @@ def _noop_changes(template: Template, prefix: str, known: set[str]) -> list[Chan
             continue
         side = res.side()
         mask = template.sensitive_mask(side)
-        out.append(Change(
-            address=prefix + lid,
-            type=res.type,
-            action=Action.NOOP,
-            name=lid,
-            config_address=prefix + lid,
-            module=prefix.rstrip("/"),
-            provider="cloudformation",
-            deletion_policy=res.deletion_policy,
-            update_replace_policy=res.update_replace_policy,
-            location=Location(template.path, res.line),
-            attributes=Attributes(side, side, before_sensitive=mask, after_sensitive=mask),
-        ))
+        out.append(
+            Change(
+                address=prefix + lid,
+                type=res.type,
+                action=Action.NOOP,
+                name=lid,
+                config_address=prefix + lid,
+                module=prefix.rstrip("/"),
+                provider="cloudformation",
+                deletion_policy=res.deletion_policy,
+                update_replace_policy=res.update_replace_policy,
+                location=Location(template.path, res.line),
+                attributes=Attributes(side, side, before_sensitive=mask, after_sensitive=mask),
+            )
+        )
     return out
 
 
@@ -302,23 +309,29 @@ def _assemble(
                 continue
             for lid, res in template.resources.items():
                 address = stack.prefix + lid
-                resources.setdefault(address, Resource(
-                    address=address,
-                    type=res.type,
-                    config_address=address,
-                    module=stack.prefix.rstrip("/"),
-                    location=Location(template.path, res.line),
-                    ignores=res.ignores,
-                ))
+                resources.setdefault(
+                    address,
+                    Resource(
+                        address=address,
+                        type=res.type,
+                        config_address=address,
+                        module=stack.prefix.rstrip("/"),
+                        location=Location(template.path, res.line),
+                        ignores=res.ignores,
+                    ),
+                )
         for change in stack.changes:
             changes.append(change)
-            resources.setdefault(change.address, Resource(
-                address=change.address,
-                type=change.type,
-                config_address=change.config_address,
-                module=change.module,
-                location=change.location,
-            ))
+            resources.setdefault(
+                change.address,
+                Resource(
+                    address=change.address,
+                    type=change.type,
+                    config_address=change.config_address,
+                    module=change.module,
+                    location=change.location,
+                ),
+            )
     seen: set[str] = set()
     for change in changes:
         if change.address in seen:
@@ -354,8 +367,9 @@ def _assemble(
                 for ref in res.refs:
                     if ref.target in b.resources:
                         link(stack.prefix + lid, stack.prefix + ref.target, ref.via)
-        for a, dep, via in stack.cs_edges:
-            link(stack.prefix + a, stack.prefix + dep, via)
+        if t is None:  # a template's graph is complete; the change set's is partial
+            for a, dep, via in stack.cs_edges:
+                link(stack.prefix + a, stack.prefix + dep, via)
     unresolved = 0
     for stack in stacks:
         t = stack.template
@@ -399,8 +413,9 @@ def _templates_plan(templates: list[Template]) -> Plan:
         "templates reviewed without --before: nothing is predicted to change; "
         "every resource is listed as unchanged (give --before to predict changes)"
     ]
-    return _assemble(", ".join(t.path for t in templates), PlanKind.CFN_TEMPLATES, stacks,
-                     notes=notes)
+    return _assemble(
+        ", ".join(t.path for t in templates), PlanKind.CFN_TEMPLATES, stacks, notes=notes
+    )
 
 
 def predict_templates(
@@ -431,12 +446,15 @@ def predict_templates(
         stacks.append(_Stack(prefix, label, a, before=b, changes=predict(b, a, prefix)))
         for oc in output_changes(b, a):
             outputs.append(OutputChange(prefix + oc.name, oc.action, oc.sensitive))
-    for label, t in zip(labels[len(pairs):], unchanged, strict=True):
+    for label, t in zip(labels[len(pairs) :], unchanged, strict=True):
         prefix = f"{label}/" if many else ""
         stacks.append(_Stack(prefix, label, t, changes=_noop_changes(t, prefix, set())))
     if source is None:
         source = ", ".join(
-            f"{b.path} → {a.path}" if a and b else f"(new) → {a.path}" if a
+            f"{b.path} → {a.path}"
+            if a and b
+            else f"(new) → {a.path}"
+            if a
             else f"{b.path} → (deleted)"  # type: ignore[union-attr]
             for b, a in pairs
         )
@@ -446,8 +464,9 @@ def predict_templates(
         "parameter values given at deploy time, conditions, transforms and drift are not "
         "evaluated — a change set from CloudFormation is authoritative"
     ]
-    return _assemble(source, PlanKind.CFN_TEMPLATES, stacks, predicted=True, notes=notes,
-                     outputs=outputs)
+    return _assemble(
+        source, PlanKind.CFN_TEMPLATES, stacks, predicted=True, notes=notes, outputs=outputs
+    )
 
 
 # -- change sets -------------------------------------------------------------------
@@ -474,13 +493,20 @@ def _change_set_plan(
             notes.append(f"{cs.path}: nested change set given without its parent change set")
             continue
         link = next(
-            (rc.LogicalResourceId for rc in up.changes
-             if rc.ChangeSetId and rc.ChangeSetId == cs.doc.ChangeSetId),
+            (
+                rc.LogicalResourceId
+                for rc in up.changes
+                if rc.ChangeSetId and rc.ChangeSetId == cs.doc.ChangeSetId
+            ),
             None,
         ) or next(
-            (rc.LogicalResourceId for rc in up.changes
-             if rc.ResourceType == "AWS::CloudFormation::Stack" and cs.doc.StackId
-             and rc.PhysicalResourceId == cs.doc.StackId),
+            (
+                rc.LogicalResourceId
+                for rc in up.changes
+                if rc.ResourceType == "AWS::CloudFormation::Stack"
+                and cs.doc.StackId
+                and rc.PhysicalResourceId == cs.doc.StackId
+            ),
             None,
         )
         if link is None:
@@ -521,8 +547,11 @@ def _change_set_plan(
         cs, t = left[0], extra[0]
         missing = sorted(cs.present_after() - set(t.resources))
         kept = sorted(cs.removed() & set(t.resources))
-        why = (f"lacks {', '.join(missing[:5])}" if missing
-               else f"still has removed {', '.join(kept[:5])}")
+        why = (
+            f"lacks {', '.join(missing[:5])}"
+            if missing
+            else f"still has removed {', '.join(kept[:5])}"
+        )
         raise InputError(
             t.path,
             f"does not match change set {cs.path}: the template {why} "
@@ -546,20 +575,22 @@ def _change_set_plan(
         changes = [to_change(cs, rc, prefix, t, noecho) for rc in cs.changes]
         if t is not None:
             changes.extend(_noop_changes(t, prefix, cs.ids))
-        stacks.append(_Stack(
-            prefix,
-            cs.doc.StackName or _label(cs.path),
-            t,
-            changes=changes,
-            cs_edges=[e for rc in cs.changes for e in causing_edges(rc)],
-        ))
+        stacks.append(
+            _Stack(
+                prefix,
+                cs.doc.StackName or _label(cs.path),
+                t,
+                changes=changes,
+                cs_edges=[e for rc in cs.changes for e in causing_edges(rc)],
+            )
+        )
         status = cs.doc.Status or ""
         if status == "FAILED":
             why = cs.doc.StatusReason or "no reason given"
             if "didn't contain changes" not in why and "No updates" not in why:
                 errored = True
             notes.append(f"{cs.path}: change set status FAILED: {why}")
-    for label, t in zip(labels[len(roots):], extra, strict=True):
+    for label, t in zip(labels[len(roots) :], extra, strict=True):
         prefix = f"{label}/" if many else ""
         stacks.append(_Stack(prefix, label, t, changes=_noop_changes(t, prefix, set())))
     if not templates:
