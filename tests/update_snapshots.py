@@ -55,6 +55,8 @@ CASES = (
         actor="@octocat",
         ignores=(("PG101", 'aws_s3_bucket.x["a|b"]', "emptied by the <migration> job @ops | ok"),),
     ),
+    Case("rename", ("fixtures/checks/PG106/bad.json",)),
+    Case("plan-error", ("fixtures/terraform/corpus/show-json/plan-error/output.json",)),
     Case(
         "two-plans",
         (

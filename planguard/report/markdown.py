@@ -328,6 +328,7 @@ def _headline(review: Review) -> dict[str, object]:
         "data_stores": sum(kinds.values()),
         "kinds": sorted(kinds),
         "others": others,
+        "errored": any(pr.plan.errored for pr in review.plans),
     }
 
 
