@@ -224,10 +224,11 @@ def references(v: Any) -> list[str]:
         if isinstance(item, str):
             for inner in _interpolations(item):
                 # Nested templates are references too; plain quoted text is not.
-                nested = [s for s in _STRING.findall(inner) if "${" in s]
-                bare = _STRING.sub('""', inner)
-                out.extend(_normalise(m) for m in _TRAVERSAL.findall(bare))
-                stack.extend(nested)
+                strings = [m.span() for m in _STRING.finditer(inner)]
+                for m in _TRAVERSAL.finditer(inner):
+                    if not any(a <= m.start() < b for a, b in strings):
+                        out.append(_normalise(m.group(1)))
+                stack.extend(s for s in _STRING.findall(inner) if "${" in s)
         elif isinstance(item, list):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
@@ -290,6 +291,7 @@ def _parse(path: str, text: str) -> Any:
         column = getattr(exc, "column", None)
         where = f"{path}:{line}" if isinstance(line, int) and line > 0 else path
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = re.sub(r"\s*at line \d+, column \d+\.?$", "", detail)
         if isinstance(column, int) and column > 0:
             detail = f"{detail} (column {column})"
         raise InputError(where, f"cannot parse HCL: {detail}") from None
