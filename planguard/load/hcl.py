@@ -69,20 +69,23 @@ class WorkTree:
         full = os.path.join(self.root, directory)
         try:
             names = sorted(os.listdir(full))
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
+        except OSError as exc:  # a symlink loop or no permission: unread is not empty
+            raise InputError(directory, f"cannot read: {exc.strerror or exc}") from None
         return [
             posixpath.normpath(posixpath.join(directory, n))
             for n in names
-            if n.endswith(".tf") and os.path.isfile(os.path.join(full, n))
+            if n.endswith(".tf")
+            and (os.path.isfile(os.path.join(full, n)) or os.path.islink(os.path.join(full, n)))
         ]
 
     def read(self, path: str) -> bytes | None:
         try:
             with open(os.path.join(self.root, path), "rb") as fh:
                 return fh.read()
-        except OSError:
-            return None
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
 
     def tf_dirs(self, under: str) -> set[str]:
         out = set()

@@ -1,0 +1,442 @@
+"""Fail closed: every bad input, bad policy or crash stops the gate with a clear message.
+
+Each case runs the real command line in a subprocess and asserts: exit 2 (bad
+input) or 3 (internal error), exactly one line on stderr naming the file and the
+problem, and nothing on stdout (so nothing that looks like a pass). The small
+inputs live in fixtures/bad/ (see its README for why each is bad); the huge
+ones are generated here in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import FIXTURES, ROOT
+
+PLANGUARD = [sys.executable, "-m", "planguard"]
+BAD = FIXTURES / "bad"
+GOOD_PLAN = FIXTURES / "checks/PG101/good.json"
+
+# fixtures/bad/<name>: the words the one error line must contain.
+BAD_FILES: dict[str, str] = {
+    # not a plan at all
+    "empty.json": "empty file",
+    "whitespace.json": "empty file",
+    "not-json.txt": "not JSON",
+    "nul-bytes.json": "not JSON",
+    "truncated-plan.json": "truncated",
+    "trailing-garbage.json": "trailing characters",
+    "non-utf8.json": "not UTF-8",
+    "utf16-odd-length.json": "not valid UTF-16",
+    "json-array.json": "expected a JSON object",
+    "json-string.json": "not JSON",
+    "json-null.json": "not JSON",
+    # JSON of another kind
+    "state-file.json": "state file, not a plan",
+    "state-show-json.json": "state JSON, not a plan",
+    "tfvars.json": "not a Terraform plan or CloudFormation",
+    "cfn-describe-stacks.json": "not a Terraform plan or CloudFormation",
+    "cfn-template-resources-list.json": "not a Terraform plan or CloudFormation",
+    "yaml-not-template.yaml": "not JSON",
+    # format_version and missing sections
+    "format-version-99.json": "unsupported plan format_version 99.0",
+    "format-version-number.json": "$.format_version",
+    "format-version-empty.json": "no format_version",
+    "missing-resource-changes.json": "no resource_changes",
+    "only-format-version.json": "no planned_values or resource_changes",
+    # wrong types in every field the Terraform loader reads
+    "terraform-version-number.json": "$.terraform_version",
+    "planned-values-list.json": "$.planned_values",
+    "resource-changes-object.json": "$.resource_changes",
+    "resource-change-string.json": "$.resource_changes[0]",
+    "address-number.json": "$.resource_changes[0].address",
+    "address-missing.json": "missing required field `address`",
+    "address-garbage.json": "bad resource address",
+    "previous-address-garbage.json": "bad previous_address",
+    "mode-number.json": "$.resource_changes[0].mode",
+    "type-list.json": "$.resource_changes[0].type",
+    "index-object.json": "$.resource_changes[0].index",
+    "module-address-number.json": "$.resource_changes[0].module_address",
+    "deposed-bool.json": "$.resource_changes[0].deposed",
+    "provider-name-number.json": "$.resource_changes[0].provider_name",
+    "action-reason-list.json": "$.resource_changes[0].action_reason",
+    "change-missing.json": "missing required field `change`",
+    "change-string.json": "$.resource_changes[0].change",
+    "actions-string.json": "$.resource_changes[0].change.actions",
+    "actions-unknown.json": "unknown actions ['explode']",
+    "actions-empty.json": "unknown actions []",
+    "replace-paths-string.json": "change.replace_paths",
+    "importing-string.json": "change.importing",
+    "resource-drift-object.json": "$.resource_drift",
+    "output-changes-list.json": "$.output_changes",
+    "output-change-no-actions.json": "missing required field `actions`",
+    "prior-state-string.json": "$.prior_state",
+    "prior-state-depends-on-string.json": "depends_on",
+    "prior-state-address-garbage.json": "bad address in prior_state",
+    "configuration-resources-string.json": "$.configuration.root_module.resources",
+    "configuration-module-calls-list.json": "$.configuration.root_module.module_calls",
+    "errored-string.json": "$.errored",
+    "applyable-string.json": "$.applyable",
+    # graph-level problems
+    "duplicate-address.json": "duplicate resource change for aws_s3_bucket.logs",
+    "dependency-cycle.json": "dependency cycle: aws_s3_bucket.a → aws_s3_bucket.b",
+    # CloudFormation
+    "cfn-change-set-changes-string.json": "$.Changes",
+    "cfn-template-resource-no-type.json": "Type must be a non-empty string",
+    "cfn-yaml-duplicate-logical-id.yaml": "Duplicate found 'Bucket'",
+    "cfn-yaml-unclosed.yaml": "line 4",
+    "billion-laughs.yaml": "YAML alias",
+}
+
+# Bad inputs planguard does not refuse yet: each is a bug (see the reason).
+KNOWN_OPEN: dict[str, str] = {
+    "cfn-change-set-change-no-resource.json": (
+        "a Changes[] entry of Type Resource without a ResourceChange is skipped with a note "
+        "(planguard/load/cfn_changeset.py decode); a change it cannot read must be an error"
+    ),
+}
+
+CONFIG_FILES: dict[str, str] = {
+    "config-unknown-key.yml": ":2: fial_on: unknown key",
+    "config-bad-severity.yml": "unknown severity 'apocalyptic'",
+    "config-not-yaml.yml": "invalid YAML",
+}
+
+# Everything in fixtures/bad/ is in exactly one table.
+_TABLED = {*BAD_FILES, *KNOWN_OPEN, *CONFIG_FILES, "README.md", "build.py"}
+
+
+def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PLANGUARD_DEBUG": "0"}
+    return subprocess.run(
+        [*PLANGUARD, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_refused(
+    out: subprocess.CompletedProcess, shown: str, problem: str, code: int = 2
+) -> None:
+    """Exit `code`, one stderr line naming `shown` and `problem`, nothing on stdout."""
+    detail = f"exit {out.returncode}\nstdout: {out.stdout[:500]!r}\nstderr: {out.stderr[:500]!r}"
+    assert out.returncode == code, detail
+    assert out.stdout == "", detail
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, detail
+    assert lines[0].startswith("planguard: error: "), detail
+    assert shown in lines[0], detail
+    assert problem in lines[0], detail
+
+
+def test_every_bad_fixture_is_in_a_table() -> None:
+    on_disk = {p.name for p in BAD.iterdir()}
+    assert on_disk == _TABLED, on_disk ^ _TABLED
+
+
+def test_readme_lists_every_bad_fixture() -> None:
+    readme = (BAD / "README.md").read_text(encoding="utf-8")
+    missing = [n for n in {*BAD_FILES, *KNOWN_OPEN, *CONFIG_FILES} if f"`{n}`" not in readme]
+    assert not missing
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_refused(name: str) -> None:
+    path = f"fixtures/bad/{name}"
+    assert_refused(run("review", path), path, BAD_FILES[name])
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_OPEN))
+@pytest.mark.xfail(strict=True, reason="known fail-open bug, see KNOWN_OPEN")
+def test_known_open_bad_file_is_refused(name: str) -> None:
+    path = f"fixtures/bad/{name}"
+    out = run("review", path)
+    assert out.returncode == 2, KNOWN_OPEN[name]
+
+
+@pytest.mark.parametrize("command", ["summary", "graph"])
+@pytest.mark.parametrize(
+    "name", ["empty.json", "state-file.json", "format-version-99.json", "non-utf8.json"]
+)
+def test_other_commands_refuse_too(command: str, name: str) -> None:
+    path = f"fixtures/bad/{name}"
+    assert_refused(run(command, path), path, BAD_FILES[name])
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG_FILES))
+def test_bad_config_is_refused(name: str) -> None:
+    path = f"fixtures/bad/{name}"
+    out = run("review", str(GOOD_PLAN.relative_to(ROOT)), "--config", path)
+    assert_refused(out, path, CONFIG_FILES[name])
+
+
+def test_broken_ack_file_is_refused(tmp_path: Path) -> None:
+    ack = tmp_path / "ack.json"
+    ack.write_text("{", encoding="utf-8")
+    out = run("review", str(GOOD_PLAN), "--ack", str(ack))
+    assert_refused(out, str(ack), "not a planguard acknowledgement file")
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    assert_refused(run("review", str(tmp_path / "nope.json")), "nope.json", "no such file")
+    assert_refused(run("review", str(tmp_path)), str(tmp_path), "is a directory")
+
+
+# -- missing resource_changes: refused unless the plan really is empty ----------
+
+
+def test_refresh_only_plan_without_resource_changes_is_accepted(tmp_path: Path) -> None:
+    plan = tmp_path / "refresh-only.json"
+    plan.write_text(
+        '{"format_version": "1.2", "terraform_version": "1.11.4",'
+        ' "planned_values": {"root_module": {}}, "applyable": false, "complete": true}',
+        encoding="utf-8",
+    )
+    out = run("review", str(plan), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "refresh-only or empty plan" in out.stdout
+
+
+# -- huge inputs, generated --------------------------------------------------------
+
+
+def test_file_over_the_size_limit_is_refused_without_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:  # sparse: 1 GiB + 1 MiB of nothing on disk
+        fh.truncate((1024 + 1) * 1024 * 1024)
+    out = run("review", str(big), timeout=30)
+    assert_refused(out, str(big), "over the 1024 MiB limit (raise it with --max-size)")
+
+
+def test_size_limit_can_be_raised(tmp_path: Path) -> None:
+    padded = tmp_path / "padded.json"
+    padded.write_bytes(GOOD_PLAN.read_bytes() + b" " * (2 * 1024 * 1024))
+    refused = run("review", str(padded), "--max-size", "1")
+    assert_refused(refused, str(padded), "over the 1 MiB limit (raise it with --max-size)")
+    accepted = run("review", str(padded), "--max-size", "3")
+    assert accepted.returncode == 0, accepted.stderr
+
+
+DEPTH = 10_000
+
+
+def _deep(kind: str) -> tuple[str, bytes]:
+    arrays = "[" * DEPTH + "]" * DEPTH
+    objects = '{"a":' * DEPTH + "1" + "}" * DEPTH
+    head = '{"format_version":"1.2","planned_values":{"root_module":{}},'
+    docs = {
+        "top-array.json": arrays,
+        "top-object.json": objects,
+        "plan-before.json": head + '"resource_changes":[{"address":"aws_s3_bucket.a",'
+        '"change":{"actions":["update"],"before":' + arrays + ',"after":{}}}]}',
+        "plan-configuration.json": head + '"configuration":{"root_module":{"resources":'
+        '[{"address":"aws_s3_bucket.a","expressions":' + objects + "}]}}}",
+        "cfn-template.json": '{"Resources":{"B":{"Type":"AWS::S3::Bucket","Properties":'
+        '{"Tags":' + arrays + "}}}}",
+        "cfn-template.yaml": "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      Tags: " + arrays + "\n",
+        "cfn-change-set.json": '{"ChangeSetName":"c","StackName":"s","Changes":[{"Type":'
+        '"Resource","ResourceChange":{"Action":"Modify","LogicalResourceId":"B",'
+        '"ResourceType":"AWS::S3::Bucket","AfterContext":' + arrays + "}}]}",
+    }
+    return kind, docs[kind].encode()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "top-array.json",
+        "top-object.json",
+        "plan-before.json",
+        "plan-configuration.json",
+        "cfn-template.json",
+        "cfn-template.yaml",
+        "cfn-change-set.json",
+    ],
+)
+def test_deep_nesting_is_refused(tmp_path: Path, kind: str) -> None:
+    name, data = _deep(kind)
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = run("review", str(path), timeout=60)
+    assert_refused(out, str(path), "nest")
+
+
+# -- symlink loops -------------------------------------------------------------------
+
+
+def _manifest(directory: Path, artifacts: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").write_text(
+        '{"version": "36.0.0", "artifacts": {' + artifacts + "}}", encoding="utf-8"
+    )
+
+
+def test_cdk_out_template_symlink_loop(tmp_path: Path) -> None:
+    cdk = tmp_path / "cdk.out"
+    _manifest(
+        cdk,
+        '"App": {"type": "aws:cloudformation:stack", "properties": '
+        '{"templateFile": "App.template.json"}}',
+    )
+    (cdk / "App.template.json").symlink_to("App.template.json")
+    out = run("review", str(cdk))
+    assert_refused(out, "App.template.json", "symlink loop")
+
+
+def test_cdk_out_nested_assembly_loop(tmp_path: Path) -> None:
+    cdk = tmp_path / "cdk.out"
+    _manifest(
+        cdk, '"Stage": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "stage"}}'
+    )
+    (cdk / "stage").symlink_to(".")
+    out = run("review", str(cdk))
+    assert_refused(out, "stage", "refers to itself")
+
+
+def test_cdk_out_template_outside_the_assembly(tmp_path: Path) -> None:
+    cdk = tmp_path / "cdk.out"
+    (tmp_path / "elsewhere.template.json").write_text('{"Resources": {}}', encoding="utf-8")
+    _manifest(
+        cdk,
+        '"App": {"type": "aws:cloudformation:stack", "properties": '
+        '{"templateFile": "../elsewhere.template.json"}}',
+    )
+    out = run("review", str(cdk))
+    assert_refused(out, "elsewhere.template.json", "points outside")
+
+
+def _git_tree(root: Path, files: dict[str, str]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(root)]
+    subprocess.run([*git, "init", "-q", "."], check=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+
+
+QUEUE = 'resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n'
+
+
+def test_module_tree_symlink_loop(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _git_tree(repo, {"main.tf": QUEUE})
+    with (repo / "main.tf").open("a", encoding="utf-8") as fh:
+        fh.write('module "a" {\n  source = "./loop"\n}\n')
+    (repo / "loop").symlink_to("loop")
+    out = run("review", "--hcl", ".", cwd=repo)
+    assert_refused(out, "loop", "cannot read: Too many levels of symbolic links")
+
+
+def test_module_that_calls_itself_through_a_symlink(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _git_tree(
+        repo,
+        {
+            "main.tf": 'module "a" {\n  source = "./modules/a"\n}\n',
+            "modules/a/main.tf": QUEUE + 'module "again" {\n  source = "./up/a"\n}\n',
+        },
+    )
+    (repo / "modules/a/up").symlink_to("..")
+    with (repo / "main.tf").open("a", encoding="utf-8") as fh:
+        fh.write("# touched\n")
+    out = run("review", "--hcl", ".", cwd=repo)
+    assert_refused(out, "main.tf:4", "calls itself")
+
+
+# -- crashes -------------------------------------------------------------------------
+
+CRASHING_CHECK = """
+from planguard.findings import CheckMeta, Severity
+
+META = CheckMeta(
+    id="PG901", slug="crash", title="Crash", severity=Severity.INFO,
+    rationale="r", remediation="r",
+)
+
+
+def check(ctx):
+    raise ZeroDivisionError("boom s3cr3t-in-exception")
+    yield
+"""
+
+
+def test_crashing_check_blocks_and_cannot_be_ignored(tmp_path: Path) -> None:
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "crash.py").write_text(CRASHING_CHECK, encoding="utf-8")
+    cfg = tmp_path / ".planguard.yml"
+    cfg.write_text("fail_on: critical\ndisable: [PG901]\n", encoding="utf-8")
+    out = run("review", str(GOOD_PLAN), "--checks-dir", str(checks), "--format", "json")
+    assert out.returncode == 1, out.stderr
+    assert "check PG901 crashed (ZeroDivisionError" in out.stdout
+    assert "s3cr3t-in-exception" not in out.stdout + out.stderr
+    ignoring = tmp_path / "ignore.yml"
+    ignoring.write_text(
+        "fail_on: critical\nignore:\n  - check: PG001\n    address: '*'\n    reason: try\n",
+        encoding="utf-8",
+    )
+    out = run("review", str(GOOD_PLAN), "--checks-dir", str(checks), "--config", str(ignoring))
+    assert out.returncode != 0, out.stdout
+
+
+def test_broken_user_check_module_is_exit_2(tmp_path: Path) -> None:
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "broken.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
+    out = run("review", str(GOOD_PLAN), "--checks-dir", str(checks))
+    assert_refused(out, "broken.py", "")
+
+
+def test_internal_error_is_exit_3_and_one_line(tmp_path: Path) -> None:
+    """An unexpected exception anywhere becomes exit 3 with one line, never a pass."""
+    script = (
+        "import sys\n"
+        "import planguard.review as r\n"
+        "def boom(*a, **k):\n"
+        "    raise KeyError('s3cr3t-in-crash')\n"
+        "r.review = boom\n"
+        "from planguard.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, "review", str(GOOD_PLAN)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert_refused(out, "internal error (KeyError", "the review did not complete", code=3)
+    assert "s3cr3t-in-crash" not in out.stderr
+
+
+def test_interrupt_is_not_a_pass() -> None:
+    script = (
+        "import sys\n"
+        "import planguard.review as r\n"
+        "def stop(*a, **k):\n"
+        "    raise KeyboardInterrupt\n"
+        "r.review = stop\n"
+        "from planguard.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, "review", str(GOOD_PLAN)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert out.returncode not in (0, 1), out
+    assert out.stdout == ""
