@@ -41,19 +41,23 @@ class Impact:
 class DependencyGraph:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self._deps: dict[str, list[str]] = {a: [] for a in plan.resources}
-        self._rdeps: dict[str, list[str]] = {a: [] for a in plan.resources}
-        self._via: dict[tuple[str, str], str] = {}
-        for edge in plan.edges:
-            a, b = edge.dependent, edge.dependency
-            self._deps.setdefault(a, []).append(b)
-            self._rdeps.setdefault(b, []).append(a)
-            self._rdeps.setdefault(a, [])
-            self._deps.setdefault(b, [])
-            self._via[(a, b)] = edge.via
+        deps: dict[str, list[str]] = {a: [] for a in plan.resources}
+        rdeps: dict[str, list[str]] = {a: [] for a in plan.resources}
         for change in plan.changes:
-            self._deps.setdefault(change.address, [])
-            self._rdeps.setdefault(change.address, [])
+            if change.address not in deps:
+                deps[change.address] = []
+                rdeps[change.address] = []
+        via: dict[tuple[str, str], str] = {}
+        for edge in plan.edges:
+            a, b, kind = edge.dependent, edge.dependency, edge.via
+            if a not in deps:
+                deps[a], rdeps[a] = [], []
+            if b not in deps:
+                deps[b], rdeps[b] = [], []
+            deps[a].append(b)
+            rdeps[b].append(a)
+            via[(a, b)] = kind
+        self._deps, self._rdeps, self._via = deps, rdeps, via
         self._nx: nx.DiGraph | None = None
 
     # -- queries -------------------------------------------------------------

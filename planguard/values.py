@@ -110,15 +110,8 @@ def _unknown_paths(unknown: Any, path: Path, out: list[Path]) -> None:
             _unknown_paths(item, (*path, i), out)
 
 
-def _get(value: Any, path: Path) -> Any:
-    for step in path:
-        if isinstance(value, dict):
-            value = value.get(step)
-        elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
-            value = value[step]
-        else:
-            return None
-    return value
+def _at(mask: Any, i: int) -> Any:
+    return mask[i] if isinstance(mask, list) and i < len(mask) else None
 
 
 class Attributes:
@@ -169,8 +162,33 @@ class Attributes:
         return _mask(*self._raw_side(side))
 
     def get(self, side: str, path: Path = ()) -> Any:
-        """The masked value at `path` on one side, None if absent."""
-        return _get(self.side(side), path)
+        """The masked value at `path` on one side, None if absent.
+
+        Walks the raw value and its masks together and masks only what it
+        returns: checks read a few attributes of many resources.
+        """
+        value, sensitive, unknown = self._raw_side(side)
+        for step in path:
+            if sensitive is True:
+                return SENSITIVE
+            if unknown is True:
+                return UNKNOWN
+            if isinstance(value, dict) and isinstance(step, str):
+                item = value.get(step)
+                if item is not None and not isinstance(item, bool) and is_secret_key(step):
+                    return SENSITIVE
+                value = item
+                sensitive = sensitive.get(step) if isinstance(sensitive, dict) else None
+                unknown = unknown.get(step) if isinstance(unknown, dict) else None
+            elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+                value = value[step]
+                sensitive = _at(sensitive, step)
+                unknown = _at(unknown, step)
+            else:
+                if isinstance(unknown, dict) and unknown.get(step) is True:
+                    return UNKNOWN
+                return None
+        return _mask(value, sensitive, unknown)
 
     def changed_paths(self) -> tuple[Path, ...]:
         """Top-down paths whose values differ or become unknown (no values)."""

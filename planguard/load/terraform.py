@@ -335,34 +335,24 @@ def _edges(
     state: list[_StateResource],
 ) -> list[Edge]:
     """Instance-level edges from configuration references and prior-state depends_on."""
-    instances: dict[str, list[tuple[tfaddr.Address, str]]] = {}
-    parsed: dict[str, tfaddr.Address] = {}
-    for address in resources:
-        a = tfaddr.parse(address)
-        parsed[address] = a
-        instances.setdefault(a.config_address, []).append((a, address))
-
+    index = _InstanceIndex(resources)
     found: dict[tuple[str, str], str] = {}
 
     def link(source: tfaddr.Address, src_text: str, target: str, key: Any, via: str) -> None:
-        for cand, dep in instances.get(target, ()):
-            if key is not None and cand.key != key:
-                continue
-            if not _same_scope(source, cand):
-                continue
+        for dep in index.candidates(source, target, key):
             if dep != src_text:
                 found.setdefault((src_text, dep), via)
 
     config = doc.configuration.root_module if doc.configuration else None
     if config is not None:
-        index = ConfigIndex(config)
-        for cfg_addr, targets in index.resource_targets().items():
-            for src, src_text in instances.get(cfg_addr, ()):
+        targets_by_config = ConfigIndex(config).resource_targets()
+        for cfg_addr, targets in targets_by_config.items():
+            for src, src_text in index.by_config.get(cfg_addr, ()):
                 for target, key, via in targets:
                     link(src, src_text, target, key, via)
 
     for sr in state:
-        src = parsed.get(sr.address)
+        src = index.parsed.get(sr.address)
         if src is None:
             continue
         for dep in sr.depends_on:
@@ -370,7 +360,7 @@ def _edges(
                 target = tfaddr.parse(dep)
             except tfaddr.AddressError:
                 # Whole-module dependencies ("module.x") name every resource in it.
-                for cfg_addr in instances:
+                for cfg_addr in index.by_config:
                     if cfg_addr.startswith(dep + "."):
                         link(src, sr.address, cfg_addr, None, "state")
                 continue
@@ -379,11 +369,48 @@ def _edges(
     return [Edge(a, b, via) for (a, b), via in sorted(found.items())]
 
 
-def _same_scope(source: tfaddr.Address, cand: tfaddr.Address) -> bool:
-    """Within a shared module prefix, stay in the source's own module instance."""
-    for (s_name, s_key), (c_name, c_key) in zip(source.modules, cand.modules, strict=False):
-        if s_name != c_name:
-            return True
-        if s_key != c_key:
-            return False
-    return True
+class _InstanceIndex:
+    """Resource instances by config address, grouped for scoped lookups.
+
+    A reference made inside module instance `module.a["x"]` to a resource of
+    the same module means that module instance's resource, so candidates are
+    grouped by the module instance keys the source and target share.
+    """
+
+    def __init__(self, resources: dict[str, Resource]) -> None:
+        self.parsed: dict[str, tfaddr.Address] = {}
+        self.by_config: dict[str, list[tuple[tfaddr.Address, str]]] = {}
+        for address in resources:
+            a = tfaddr.parse(address)
+            self.parsed[address] = a
+            self.by_config.setdefault(a.config_address, []).append((a, address))
+        self._groups: dict[tuple[str, int], dict[tuple, tuple[list[str], dict]]] = {}
+
+    def candidates(self, source: tfaddr.Address, target: str, key: Any) -> list[str]:
+        members = self.by_config.get(target)
+        if not members:
+            return []
+        shared = _shared_prefix(source.module_path, members[0][0].module_path)
+        groups = self._groups.get((target, shared))
+        if groups is None:
+            groups = {}
+            for a, text in members:
+                prefix = tuple(k for _, k in a.modules[:shared])
+                every, by_key = groups.setdefault(prefix, ([], {}))
+                every.append(text)
+                by_key.setdefault(a.key, []).append(text)
+            self._groups[(target, shared)] = groups
+        group = groups.get(tuple(k for _, k in source.modules[:shared]))
+        if group is None:
+            return []
+        every, by_key = group
+        return every if key is None else by_key.get(key, [])
+
+
+def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

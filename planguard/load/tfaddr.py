@@ -6,7 +6,9 @@ and escaped quotes are all legal inside `["..."]`).
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass
 
 Key = int | str | None
@@ -17,7 +19,7 @@ class AddressError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Address:
     modules: tuple[ModuleStep, ...]
     mode: str  # "managed" or "data"
@@ -25,15 +27,15 @@ class Address:
     name: str
     key: Key
 
-    @property
+    @functools.cached_property
     def module_path(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.modules)
 
-    @property
+    @functools.cached_property
     def module(self) -> str:
         return format_modules(self.modules)
 
-    @property
+    @functools.cached_property
     def config_address(self) -> str:
         return config_address(self.module_path, self.mode, self.type, self.name)
 
@@ -105,9 +107,17 @@ def _read_key(text: str, j: int) -> tuple[Key, int]:
         raise AddressError(f"bad index {raw!r} in {text!r}") from exc
 
 
+_SIMPLE = re.compile(r"[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)+")
+
+
+@functools.lru_cache(maxsize=65536)
 def parse(text: str) -> Address:
     """Parse a resource instance (or config) address."""
-    parts = split(text)
+    if _SIMPLE.fullmatch(text):
+        # No instance keys: plain dotted names (most addresses in most plans).
+        parts: list[tuple[str, Key]] = [(name, None) for name in text.split(".")]
+    else:
+        parts = split(text)
     modules: list[ModuleStep] = []
     i = 0
     while i < len(parts) and parts[i] == ("module", None) and i + 2 < len(parts):
