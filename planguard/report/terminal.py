@@ -8,13 +8,24 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 from rich.text import Text
 
 from planguard.findings import Severity
 from planguard.report.common import destructive_rows
 from planguard.review import Review
+
+
+def escape(text: str) -> str:
+    """Plain text for the terminal: no markup, and no control characters
+    (a crafted address must not move the cursor or recolour the screen)."""
+    return _markup_escape(printable(text))
+
+
+def printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
 
 STYLE = {
     Severity.CRITICAL: "bold red",
@@ -113,13 +124,13 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
             line.append(f"{f.severity.value.upper():8}", style=STYLE[f.severity])
             line.append(f" {f.check_id} ", style="bold")
             line.append(f"{f.title}: ")
-            line.append(f.message)
+            line.append(printable(f.message))
             if f.location:
-                line.append(f"  [{f.location}]", style="dim")
+                line.append(f"  [{printable(str(f.location))}]", style="dim")
             console.print(line)
             if verbose or f.severity.rank >= Severity.HIGH.rank:
                 for detail in f.details[: None if verbose else 3]:
-                    console.print(Text(f"      {detail}", style="dim"))
+                    console.print(Text(f"      {printable(detail)}", style="dim"))
         if len(v.kept) > len(shown):
             console.print(f"  … {len(v.kept) - len(shown)} more (--verbose lists all)", style="dim")
     if v.suppressed:
@@ -128,7 +139,9 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
         for s in v.suppressed if verbose else v.suppressed[:TOP_FINDINGS]:
             console.print(
                 Text(
-                    f"  {s.finding.check_id} {s.finding.address or s.finding.plan}: {s.reason}",
+                    printable(
+                        f"  {s.finding.check_id} {s.finding.address or s.finding.plan}: {s.reason}"
+                    ),
                     style="dim",
                 )
             )
