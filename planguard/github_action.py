@@ -351,27 +351,35 @@ def run(
     max_bytes: int = 1024 * 1024 * 1024,
     log: TextIO | None = None,
 ) -> int:
-    """One action step: 0 the gate passes, 1 blocked; planguard errors propagate."""
+    """One action step: 0 the gate passes, 1 blocked; errors propagate to the CLI
+    (exit 2 or 3) after the summary and outputs say the check failed closed."""
     from planguard.errors import PlanguardError
-    from planguard.report import Format, render
 
     log = log or sys.stdout
-    settings = Settings.from_env(env, plans)
     try:
-        if not settings.plans:
-            raise UsageError("plans: no plan files given (the `plans` input)")
-        event = read_event(settings)
-        pr = pull_request(settings.event_name, event)
-        paths = expand(settings.plans)
-        actor = settings.actor or (pr.author if pr else None) or env.get("GITHUB_ACTOR") or None
-        result = _review(settings, paths, actor, max_bytes)
-    except PlanguardError as exc:
-        # Fail closed and say so where people look; the CLI prints the error.
-        write_summary(
-            settings.summary, f"**⛔ planguard could not review:** {_plain(str(exc))}\n", log
+        return _run(Settings.from_env(env, plans), env, max_bytes, log)
+    except Exception as exc:
+        what = (
+            str(exc)
+            if isinstance(exc, PlanguardError)
+            else f"internal error ({type(exc).__name__})"
         )
-        write_outputs(settings.output, {"blocked": "true", "risk-level": "error"}, log)
+        summary = f"**⛔ planguard could not review:** {_plain(what)}\n"
+        write_summary(env.get("GITHUB_STEP_SUMMARY"), summary, log)
+        write_outputs(env.get("GITHUB_OUTPUT"), {"blocked": "true", "risk-level": "error"}, log)
         raise
+
+
+def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO) -> int:
+    from planguard.report import Format, render
+
+    if not settings.plans:
+        raise UsageError("plans: no plan files given (the `plans` input)")
+    event = read_event(settings)
+    pr = pull_request(settings.event_name, event)
+    paths = expand(settings.plans)
+    actor = settings.actor or (pr.author if pr else None) or env.get("GITHUB_ACTOR") or None
+    result = _review(settings, paths, actor, max_bytes)
     client = None
     if settings.token and settings.repository:
         try:

@@ -408,6 +408,8 @@ def test_bad_input_fails_closed_with_a_summary(
     assert step.run(capsys, plans="nothing-here/*.json") == 2
     assert "could not review" in step.summary_text
     assert step.outputs["blocked"] == "true"
+    assert step.run(capsys, comment="maybe") == 2
+    assert "comment: expected on or off" in step.summary_text
     assert github.calls == []
 
 
