@@ -181,22 +181,22 @@ def decide(review: Review, pr: PullRequest | None, client: GitHub | None) -> Gat
     if any(f.unconditional for f in v.kept):
         return Gate(False, "the review is incomplete or a plan errored; approvals cannot lift it.")
     if not v.needs_approval:
-        return Gate(False, "blocked below the approval level: fix it, or acknowledge it.")
+        return Gate(False, "it is below the approval level: fix it, or acknowledge it.")
     if v.required_approvals < 1:
-        return Gate(False, "blocked, and approvals are switched off (`approvals.required: 0`).")
+        return Gate(False, "approvals are switched off (`approvals.required: 0`).")
     if pr is None:
-        return Gate(False, "blocked; there is no pull request whose approvals could lift it.")
+        return Gate(False, "there is no pull request whose approvals could lift it.")
     if client is None:
-        return Gate(False, "blocked; no token to read the pull request's reviews.")
+        return Gate(False, "no token to read the pull request's reviews.")
     try:
         approvals = count_approvals(client.reviews(pr.number), pr.head_sha, pr.author)
     except GitHubError as exc:
-        return Gate(False, "blocked; the reviews could not be read.", problem=str(exc))
+        return Gate(False, "the reviews could not be read.", problem=str(exc))
     got, need = len(approvals.approved_by), v.required_approvals
     if got >= need:
         who = ", ".join(f"@{login}" for login in approvals.approved_by)
         return Gate(True, f"approved by {who} at `{pr.head_sha[:7]}`.", approvals)
-    return Gate(False, f"blocked until approved ({got} of {need} approvals).", approvals)
+    return Gate(False, f"waiting for approval ({got} of {need} approvals).", approvals)
 
 
 def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: list[str]) -> str:
@@ -439,5 +439,7 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
         log,
     )
     if not gate.passed:
-        log.write(command("error", f"planguard: {_plain(gate.why)}", title="planguard gate"))
+        log.write(
+            command("error", f"planguard: blocked — {_plain(gate.why)}", title="planguard gate")
+        )
     return 0 if gate.passed else 1
