@@ -62,12 +62,28 @@ def _flatten(value: Any) -> dict[str, Any]:
 
 
 def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> float:
-    """Share of comparable leaf values that are equal (unknown ones are not comparable)."""
-    keys = (set(old) | set(new)) - unknown
+    """Share of comparable leaf values that are equal.
+
+    Not comparable: values of the new object known only after apply (and
+    everything under them), and values the old object has where the new one
+    has none at all (computed by the provider, not configured).
+    """
+    present = {_top(k) for k in new}
+    keys = {k for k in set(new) | {k for k in old if _top(k) in present} if not _under(k, unknown)}
     if not keys:
         return 1.0
     same = sum(1 for k in keys if k in old and k in new and old[k] == new[k])
     return same / len(keys)
+
+
+def _top(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    if path in prefixes:
+        return True
+    return any(path.startswith((p + ".", p + "[")) for p in prefixes)
 
 
 def _unknown_leaves(change: Change) -> set[str]:
@@ -149,11 +165,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         if len(group) < 2 or not _whole_module(ctx, old_mod, {g.address for g, _, _ in group}):
             continue
         handled.update(g.address for g, _, _ in group)
+        total = _members(ctx, old_mod)
         yield ctx.finding(
             META,
-            f"{old_mod} looks renamed to {new_mod}: its {plural(len(group), 'resource')} "
-            "are destroyed and recreated there with the same attributes; one `moved` block "
-            "for the module keeps them",
+            f"{old_mod} looks renamed to {new_mod}: all {plural(len(total), 'resource')} of it "
+            f"are destroyed and {len(group)} of them recreated there with the same attributes; "
+            "one `moved` block for the module keeps them",
             changes=[g for g, _, _ in group],
             address=old_mod,
             details=[f"{g.address} → {n.address}" for g, n, _ in sorted(group, key=_by_old)],
@@ -185,8 +202,8 @@ def _by_old(pair: tuple[Change, Change, float]) -> str:
     return pair[0].address
 
 
-def _whole_module(ctx: Context, module: str, matched: set[str]) -> bool:
-    """Nothing of `module` (or modules inside it) survives the plan unmatched."""
+def _members(ctx: Context, module: str) -> set[str]:
+    """Managed resources of `module` and the modules inside it, changed or not."""
     prefix = module + "."
     members = {
         a for a, r in ctx.plan.resources.items() if a.startswith(prefix) and r.mode is Mode.MANAGED
@@ -196,6 +213,13 @@ def _whole_module(ctx: Context, module: str, matched: set[str]) -> bool:
         for c in ctx.plan.changes
         if c.address.startswith(prefix) and c.mode is Mode.MANAGED
     }
+    return members
+
+
+def _whole_module(ctx: Context, module: str, matched: set[str]) -> bool:
+    """Nothing of `module` (or modules inside it) survives the plan unmatched."""
+    prefix = module + "."
+    members = _members(ctx, module)
     destroyed = {
         c.address
         for c in ctx.plan.changes

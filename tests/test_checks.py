@@ -337,10 +337,17 @@ def test_incident_env_recreated() -> None:
     if not path.is_file():
         pytest.skip("fixtures/scenarios/incident-env-recreated.json not present yet")
     found = run(path)
-    ids = {f.check_id for f in found}
-    assert {"PG101", "PG103", "PG106", "PG401"} <= ids
-    (rename,) = [f for f in of(found, "PG106") if f.suggestion and "module." in f.suggestion]
-    assert rename.suggestion.startswith("moved {\n  from = module.")
+    assert {f.check_id for f in found} == {"PG101", "PG103", "PG106", "PG401"}
+    assert sorted(f.address for f in of(found, "PG101")) == [
+        "module.env.aws_db_instance.billing",
+        "module.env.aws_dynamodb_table.spend",
+        "module.env.aws_s3_bucket.reports",
+    ]
+    (mass,) = of(found, "PG103")
+    assert "13 of 15" in mass.message and len(mass.changes) == 13
+    (rename,) = of(found, "PG106")
+    assert rename.suggestion == "moved {\n  from = module.env\n  to   = module.environment\n}"
+    assert "all 13 resources" in rename.message
 
 
 # -- CloudFormation template pairs --------------------------------------------
