@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from helpers import ROOT
 
 EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs/examples").glob("*.yml"))
@@ -20,8 +18,8 @@ def tool(name: str) -> str:
     """The tool from this environment first (the test extra), then PATH."""
     here = Path(sys.executable).parent / name
     found = str(here) if here.is_file() else shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed")
+    # Both linters come with the test extra: missing means the install is wrong.
+    assert found is not None, f"{name} is not installed (pip install '.[test]')"
     return found
 
 
