@@ -338,24 +338,46 @@ def _edges(
     index = _InstanceIndex(resources)
     found: dict[tuple[str, str], str] = {}
 
-    def link(source: tfaddr.Address, src_text: str, target: str, key: Any, via: str) -> None:
-        for dep in index.candidates(source, target, key):
+    def link(
+        source: tfaddr.Address, src_text: str, target: str, key: Any, via: str, pins: Any = ()
+    ) -> None:
+        for dep in index.candidates(source, target, key, pins):
             if dep != src_text:
                 found.setdefault((src_text, dep), via)
 
+    # Config addresses each resource already refers to through configuration:
+    # prior-state depends_on names config addresses without instance keys, so
+    # it only adds what the configuration does not say more precisely.
+    referenced: dict[str, set[str]] = {}
     config = doc.configuration.root_module if doc.configuration else None
     if config is not None:
         targets_by_config = ConfigIndex(config).resource_targets()
         for cfg_addr, targets in targets_by_config.items():
+            referenced[cfg_addr] = {t for t, _, _, _ in targets}
             for src, src_text in index.by_config.get(cfg_addr, ()):
-                for target, key, via in targets:
-                    link(src, src_text, target, key, via)
+                for target, key, pins, via in targets:
+                    link(src, src_text, target, key, via, pins)
 
+    # Terraform writes prior-state depends_on transitively (an instance lists
+    # the VPC its subnet is in). Keeping only the direct ones (a transitive
+    # reduction, read off the lists themselves) leaves reachability intact and
+    # makes explaining paths name each step.
+    closure: dict[str, set[str]] = {}
+    for sr in state:
+        owner = index.parsed.get(sr.address)
+        if owner is not None:
+            closure.setdefault(owner.config_address, set()).update(sr.depends_on)
     for sr in state:
         src = index.parsed.get(sr.address)
         if src is None:
             continue
-        for dep in sr.depends_on:
+        listed = sr.depends_on
+        direct = [
+            dep
+            for dep in listed
+            if not any(other != dep and dep in closure.get(other, ()) for other in listed)
+        ]
+        for dep in direct:
             try:
                 target = tfaddr.parse(dep)
             except tfaddr.AddressError:
@@ -363,6 +385,8 @@ def _edges(
                 for cfg_addr in index.by_config:
                     if cfg_addr.startswith(dep + "."):
                         link(src, sr.address, cfg_addr, None, "state")
+                continue
+            if target.config_address in referenced.get(src.config_address, ()):
                 continue
             link(src, sr.address, target.config_address, target.key, "state")
 
@@ -386,7 +410,9 @@ class _InstanceIndex:
             self.by_config.setdefault(a.config_address, []).append((a, address))
         self._groups: dict[tuple[str, int], dict[tuple, tuple[list[str], dict]]] = {}
 
-    def candidates(self, source: tfaddr.Address, target: str, key: Any) -> list[str]:
+    def candidates(
+        self, source: tfaddr.Address, target: str, key: Any, pins: Any = ()
+    ) -> list[str]:
         members = self.by_config.get(target)
         if not members:
             return []
@@ -404,7 +430,18 @@ class _InstanceIndex:
         if group is None:
             return []
         every, by_key = group
-        return every if key is None else by_key.get(key, [])
+        found = every if key is None else by_key.get(key, [])
+        if pins:
+            parsed = self.parsed
+            found = [
+                t
+                for t in found
+                if all(
+                    depth < len(parsed[t].modules) and parsed[t].modules[depth][1] == k
+                    for depth, k in pins
+                )
+            ]
+        return found
 
 
 def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:

@@ -16,9 +16,23 @@ import msgspec
 from planguard.load import tfaddr
 
 ModulePath = tuple[str, ...]
-Target = tuple[str, Any]  # (config address, instance key or None)
+# Which module instances a reference pins, as (depth, key) pairs: a reference
+# to module.shard["eu"].out means only the "eu" instance of module.shard.
+Pin = tuple[tuple[int, Any], ...]
+# (config address, instance key or None, module instance pins)
+Target = tuple[str, Any, Pin]
 
 _IGNORED_ROOTS = frozenset({"local", "each", "count", "path", "terraform", "self"})
+
+
+def _most_specific(refs: list[str]) -> list[str]:
+    """Terraform lists a traversal with each of its prefixes (`module.m.out` and
+    `module.m`); a bare prefix would stand for the whole module, so keep only
+    the longest traversal of each chain."""
+    if len(refs) < 2:
+        return refs
+    have = set(refs)
+    return [r for r in refs if not any(o != r and o.startswith(r + ".") for o in have)]
 
 
 def references(raw: Any) -> list[str]:
@@ -34,7 +48,7 @@ def references(raw: Any) -> list[str]:
         if isinstance(value, dict):
             refs = value.get("references")
             if isinstance(refs, list):
-                out.extend(r for r in refs if isinstance(r, str))
+                out.extend(_most_specific([r for r in refs if isinstance(r, str)]))
             stack.extend(v for k, v in value.items() if k not in ("references", "constant_value"))
         elif isinstance(value, list):
             stack.extend(value)
@@ -59,9 +73,9 @@ class ConfigIndex:
         self._memo: dict[tuple[ModulePath, str], frozenset[Target]] = {}
         self._inputs: dict[ModulePath, dict[str, list[str]]] = {}
 
-    def resource_targets(self) -> dict[str, list[tuple[str, Any, str]]]:
-        """For each config resource: the (target, key, via) it depends on."""
-        out: dict[str, list[tuple[str, Any, str]]] = {}
+    def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str]]]:
+        """For each config resource: the (target, key, pins, via) it depends on."""
+        out: dict[str, list[tuple[str, Any, Pin, str]]] = {}
         for path in sorted(self.modules):
             module = self.modules[path]
             inherited = self._module_level(path)
@@ -86,8 +100,8 @@ class ConfigIndex:
                         targets.setdefault(t, "depends_on")
                 for t in inherited:
                     targets.setdefault(t, "module")
-                targets.pop((cfg, None), None)
-                out[cfg] = [(t, k, via) for (t, k), via in sorted(targets.items(), key=_key)]
+                targets.pop((cfg, None, ()), None)
+                out[cfg] = [(t, k, p, via) for (t, k, p), via in sorted(targets.items(), key=_key)]
         return out
 
     def _module_level(self, path: ModulePath) -> set[Target]:
@@ -128,7 +142,7 @@ class ConfigIndex:
                 names = [n for n, _ in tfaddr.split(res.address) if n != "data"]
                 if len(names) == 2:
                     mode = "data" if res.mode == "data" else "managed"
-                    out.add((tfaddr.config_address(mpath, mode, names[0], names[1]), None))
+                    out.add((tfaddr.config_address(mpath, mode, names[0], names[1]), None, ()))
         return frozenset(out)
 
     def resolve(self, path: ModulePath, ref: str) -> frozenset[Target]:
@@ -163,27 +177,36 @@ class ConfigIndex:
             module = self.modules.get(mpath)
             if module is None:
                 return frozenset()
+            found = self._all_in(mpath)
             if len(segs) >= 3:
                 output = module.outputs.get(segs[2][0])
                 if output is not None:
                     out = set()
                     for r in references(output.expression) + list(output.depends_on):
                         out |= self.resolve(mpath, r)
-                    return frozenset(out)
-            return self._all_in(mpath)
+                    found = frozenset(out)
+            key = segs[1][1]
+            if key is None:
+                return found
+            pin = (len(path), key)
+            return frozenset(
+                (t, k, tuple(sorted({*p, pin}, key=repr)))
+                for t, k, p in found
+                if t.count("module.") > len(path)
+            )
         if root == "data":
             if len(segs) < 3:
                 return frozenset()
             return frozenset(
-                {(tfaddr.config_address(path, "data", segs[1][0], segs[2][0]), segs[2][1])}
+                {(tfaddr.config_address(path, "data", segs[1][0], segs[2][0]), segs[2][1], ())}
             )
         if len(segs) < 2 or segs[0][1] is not None:
             return frozenset()
         return frozenset(
-            {(tfaddr.config_address(path, "managed", segs[0][0], segs[1][0]), segs[1][1])}
+            {(tfaddr.config_address(path, "managed", segs[0][0], segs[1][0]), segs[1][1], ())}
         )
 
 
-def _key(item: tuple[Target, str]) -> tuple[str, str]:
-    (target, key), _ = item
-    return target, repr(key)
+def _key(item: tuple[Target, str]) -> tuple[str, str, str]:
+    (target, key, pins), _ = item
+    return target, repr(key), repr(pins)
