@@ -174,6 +174,31 @@ def load_template_text(path_label: str, text: bytes) -> Template:
     return decode(path_label, to_utf8(path_label, text))
 
 
+def _read_before(spec: str, max_bytes: int) -> bytes:
+    """A `--before` template: a file, or `REF:PATH` for the file at a git ref
+    (`origin/main:stacks/app.yaml`), so a branch is compared with its base."""
+    from planguard import gitutil
+    from planguard.load import read_bytes
+
+    if os.path.exists(spec) or ":" not in spec:
+        return read_bytes(spec, max_bytes)
+
+    ref, _, path = spec.partition(":")
+    if not ref or not path:
+        raise InputError(spec, "expected a file or REF:PATH")
+    root = gitutil.toplevel(os.path.dirname(path) or ".")
+    rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+    try:
+        body = gitutil.GitTree.at(root, ref).read(rel)
+    except gitutil.GitError as exc:
+        raise InputError(spec, str(exc)) from None
+    if body is None:
+        raise InputError(spec, f"no file {rel} at {ref}")
+    if len(body) > max_bytes:
+        raise InputError(spec, "file is over the size limit (raise it with --max-size)")
+    return body
+
+
 def build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> list[Plan]:
     """Plans from CloudFormation inputs; see the module docstring for the rules."""
     current = items[0][0] if items else (options.after or options.before or ["input"])[0]
@@ -203,7 +228,7 @@ def _build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> li
             templates.append(load_template_text(path, data))
         else:
             raise InputError(path, f"not a CloudFormation input kind: {kind!r}")
-    before = [load_template_text(p, read_bytes(p, options.max_bytes)) for p in options.before]
+    before = [load_template_text(p, _read_before(p, options.max_bytes)) for p in options.before]
     after = [load_template_text(p, read_bytes(p, options.max_bytes)) for p in options.after]
     plans = []
     if change_sets:
