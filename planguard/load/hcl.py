@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -35,8 +33,9 @@ import msgspec
 
 from planguard.errors import InputError
 from planguard.load import hcl_parse, tfaddr
+from planguard.load.hcl_edges import edges
 from planguard.load.hcl_parse import Configuration, ModulePath, ResourceBlock, Source
-from planguard.load.tfrefs import ConfigIndex
+from planguard.load.hcl_sources import EmptySource, GitSource, WorkTree
 from planguard.model import (
     Action,
     Change,
@@ -49,105 +48,6 @@ from planguard.model import (
     Resource,
 )
 from planguard.values import Attributes
-
-_SKIP_DIRS = frozenset({".terraform", ".git", "node_modules"})
-
-
-# -- sources -----------------------------------------------------------------
-
-
-class WorkTree:
-    """Files on disk under `root`; paths are relative to it."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def describe(self) -> str:
-        return "the working tree"
-
-    def tf_files(self, directory: str) -> list[str]:
-        full = os.path.join(self.root, directory)
-        try:
-            names = sorted(os.listdir(full))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        except OSError as exc:  # a symlink loop or no permission: unread is not empty
-            raise InputError(directory, f"cannot read: {exc.strerror or exc}") from None
-        return [
-            posixpath.normpath(posixpath.join(directory, n))
-            for n in names
-            if n.endswith(".tf")
-            and (os.path.isfile(os.path.join(full, n)) or os.path.islink(os.path.join(full, n)))
-        ]
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            with open(os.path.join(self.root, path), "rb") as fh:
-                return fh.read()
-        except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-
-    def tf_dirs(self, under: str) -> set[str]:
-        out = set()
-        base = os.path.join(self.root, under)
-        for here, dirs, files in os.walk(base):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-            if any(f.endswith(".tf") for f in files):
-                rel = os.path.relpath(here, self.root).replace(os.sep, "/")
-                out.add(posixpath.normpath(rel))
-        return out
-
-
-class GitSource:
-    """Files of one commit (planguard.gitutil.GitTree), read in one batch per directory."""
-
-    def __init__(self, tree: Any, label: str) -> None:
-        self.tree = tree
-        self.label = label
-
-    def describe(self) -> str:
-        return self.label
-
-    def _tf(self) -> list[str]:
-        return [p for p in self.tree.files() if p.endswith(".tf")]
-
-    def tf_files(self, directory: str) -> list[str]:
-        directory = posixpath.normpath(directory)
-        paths = sorted(p for p in self._tf() if (posixpath.dirname(p) or ".") == directory)
-        self.tree.read_many(paths)
-        return paths
-
-    def read(self, path: str) -> bytes | None:
-        return self.tree.read(path)
-
-    def tf_dirs(self, under: str) -> set[str]:
-        under = posixpath.normpath(under)
-        out = set()
-        for p in self._tf():
-            d = posixpath.dirname(p) or "."
-            parts = d.split("/")
-            if any(part.startswith(".") or part in _SKIP_DIRS for part in parts if part != "."):
-                continue
-            if under == "." or d == under or d.startswith(under + "/"):
-                out.add(d)
-        return out
-
-
-class EmptySource:
-    """The base of a repository with no commits yet: nothing existed before."""
-
-    def describe(self) -> str:
-        return "an empty tree"
-
-    def tf_files(self, directory: str) -> list[str]:
-        return []
-
-    def read(self, path: str) -> bytes | None:
-        return None
-
-    def tf_dirs(self, under: str) -> set[str]:
-        return set()
-
 
 # -- the curated table ---------------------------------------------------------
 
@@ -176,104 +76,6 @@ def _at(value: Any, path: tuple[str | int, ...]) -> Any:
         if value is _MISSING:
             return _MISSING
     return value
-
-
-# -- references → edges --------------------------------------------------------
-
-
-@dataclass
-class _Res:
-    address: str
-    mode: str
-    expressions: bytes
-    count_expression: bytes
-    for_each_expression: bytes = b"null"
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass
-class _Out:
-    expression: bytes
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass
-class _Call:
-    expressions: bytes
-    count_expression: bytes
-    for_each_expression: bytes
-    depends_on: list[str]
-    module: Any
-
-
-@dataclass
-class _Mod:
-    resources: list[_Res]
-    module_calls: dict[str, _Call]
-    outputs: dict[str, _Out]
-
-
-def _refs(refs: Iterable[str]) -> bytes:
-    return msgspec.json.encode({"references": list(refs)})
-
-
-def _expand_locals(module: hcl_parse.Module, refs: list[str]) -> list[str]:
-    """References through `local.x` stand for whatever `x` refers to."""
-    out: list[str] = []
-    seen: set[str] = set()
-    stack = list(refs)
-    while stack:
-        ref = stack.pop()
-        if ref.startswith("local."):
-            name = ref.split(".")[1].split("[")[0]
-            if name not in seen:
-                seen.add(name)
-                stack.extend(module.locals.get(name, ()))
-        else:
-            out.append(ref)
-    return out
-
-
-def _index_module(config: Configuration, path: ModulePath) -> _Mod:
-    module = config.modules[path]
-    res = []
-    for r in module.resources.values():
-        res.append(
-            _Res(
-                address=r.local_address,
-                mode=r.mode,
-                expressions=_refs(_expand_locals(module, r.refs)),
-                count_expression=_refs(_expand_locals(module, r.count_refs)),
-                depends_on=tuple(_expand_locals(module, r.depends_on)),
-            )
-        )
-    calls = {}
-    for name, call in module.calls.items():
-        child = (*path, name)
-        calls[name] = _Call(
-            expressions=msgspec.json.encode(
-                {k: {"references": _expand_locals(module, v)} for k, v in call.inputs.items()}
-            ),
-            count_expression=_refs(_expand_locals(module, call.count_refs)),
-            for_each_expression=b"null",
-            depends_on=_expand_locals(module, call.depends_on),
-            module=_index_module(config, child) if child in config.modules else None,
-        )
-    outputs = {k: _Out(_refs(_expand_locals(module, v))) for k, v in module.outputs.items()}
-    return _Mod(res, calls, outputs)
-
-
-def edges(config: Configuration) -> set[tuple[str, str, str]]:
-    """(dependent, dependency, via) between config addresses, resolved in module scope."""
-    if () not in config.modules:
-        return set()
-    index = ConfigIndex(_index_module(config, ()))
-    out = set()
-    for source, targets in index.resource_targets().items():
-        for target, _key, via in targets:
-            if target != source:
-                out.add((source, target, via))
-    return out
 
 
 # -- prediction ----------------------------------------------------------------
