@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             import traceback
 
-            traceback.print_exc()
+            # Where it happened, not what it said: an exception's text can quote a
+            # value from the plan, and --debug output ends up in CI logs.
+            sys.stderr.write("Traceback (most recent call last):\n")
+            sys.stderr.write("".join(traceback.format_tb(exc.__traceback__)))
+            sys.stderr.write(f"{type(exc).__module__}.{type(exc).__qualname__}\n")
         where = ""
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:

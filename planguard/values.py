@@ -31,13 +31,17 @@ _NOT_SECRET = re.compile(
     r"path|count|age|expiry|expiration|reuse_prevention)$)|^(token_endpoint\w*)$",
     re.IGNORECASE,
 )
+# CloudFormation and many APIs name properties in CamelCase (MasterUserPassword,
+# SecretString, DBPassword): split the words so the patterns above see them.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _decode = msgspec.json.Decoder().decode
 
 Path = tuple[str | int, ...]
 
 
 def is_secret_key(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET.search(key)
+    words = _CAMEL.sub("_", key)
+    return bool(_SECRET_KEY.search(words)) and not _NOT_SECRET.search(words)
 
 
 def looks_secret_value(value: str) -> bool:

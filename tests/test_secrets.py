@@ -1,0 +1,322 @@
+"""No secret leaks: no output of any fixture contains any planted secret.
+
+Secrets are planted in fixtures/secrets/ (and fixtures/scenarios/ when present) as
+strings containing `s3cr3t-Planted-`: under Terraform's sensitive marks, under
+secret-looking keys the provider did not mark, in CloudFormation NoEcho
+parameters, dynamic references and Before/AfterContext. Every fixture input that
+loads is run through every output (review in each format, --verbose, --debug,
+summary, graph) and each output is searched for every planted secret.
+
+The command line runs in-process here (hundreds of inputs × eleven outputs);
+tests/test_reliability.py covers the real subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from helpers import FIXTURES, ROOT
+from planguard.cli import main
+from planguard.errors import PlanguardError
+from planguard.load import load
+
+MARK = "s3cr3t-Planted-"
+_PLANTED = re.compile(re.escape(MARK) + r"[A-Za-z0-9_-]+")
+SECRETS = FIXTURES / "secrets"
+# Not a secret by decision (README): a for_each key is part of an address.
+FOREACH_KEY = "not-a-secret-foreach-key"
+
+_SKIP_DIRS = {"bad", "sarif"}
+_SUFFIXES = {".json", ".yaml", ".yml", ".template"}
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def planted() -> list[str]:
+    found: set[str] = set()
+    for folder in (SECRETS, FIXTURES / "scenarios"):
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                if path.is_file() and path.suffix != ".py":
+                    found.update(
+                        _PLANTED.findall(path.read_text(encoding="utf-8", errors="replace"))
+                    )
+    return sorted(found)
+
+
+@cache
+def inputs() -> list[tuple[str, ...]]:
+    """Every fixture that loads on its own, plus the CloudFormation combinations."""
+    out: list[tuple[str, ...]] = []
+    for path in sorted(FIXTURES.rglob("*")):
+        rel = path.relative_to(FIXTURES)
+        if not path.is_file() or path.suffix not in _SUFFIXES or rel.parts[0] in _SKIP_DIRS:
+            continue
+        try:
+            load([str(path)])
+        except PlanguardError:
+            continue
+        out.append((_rel(path),))
+    s = _rel(SECRETS)
+    out += [
+        (f"{s}/cfn-secrets.changeset.json", f"{s}/cfn-secrets.template.yaml"),
+        (
+            "--before",
+            f"{s}/cfn-secrets-before.template.yaml",
+            "--after",
+            f"{s}/cfn-secrets.template.yaml",
+        ),
+        ("--after", f"{s}/cfn-secrets.template.yaml"),
+        ("--before", f"{s}/cfn-secrets-before.template.yaml"),
+    ]
+    return out
+
+
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "review-terminal": ("review", "--format", "terminal"),
+    "review-markdown": ("review", "--format", "markdown"),
+    "review-json": ("review", "--format", "json"),
+    "review-sarif": ("review", "--format", "sarif"),
+    "review-verbose": ("review", "--verbose", "--color"),
+    "review-debug": ("review", "--debug", "--verbose", "--format", "markdown"),
+    "summary-table": ("summary",),
+    "summary-json": ("summary", "--format", "json"),
+    "graph-json": ("graph", "--format", "json"),
+    "graph-mermaid": ("graph", "--format", "mermaid"),
+    "graph-dot": ("graph", "--format", "dot"),
+}
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue() + err.getvalue()
+
+
+def outputs_of(args: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    files = [a for a in args if not a.startswith("--")]
+    options = args if args[0].startswith("--") else ()
+    results = {}
+    for name, command in OUTPUTS.items():
+        if command[0] == "review":
+            argv = [*command, *args]
+        elif options:
+            continue  # --before/--after exist only for review
+        elif command[0] == "graph":
+            if len(files) != 1:
+                continue
+            argv = [*command, *files]
+        else:
+            argv = [*command, *files]
+        results[name] = run(argv)
+    return results
+
+
+def test_secrets_are_planted() -> None:
+    secrets = planted()
+    assert len(secrets) >= 40, secrets
+    loaded_text = "".join(
+        (ROOT / a).read_bytes().decode("utf-8", "replace")
+        for args in inputs()
+        for a in args
+        if not a.startswith("--")
+    )
+    unused = [s for s in secrets if s not in loaded_text]
+    assert not unused, f"planted in files no test loads: {unused}"
+
+
+def test_fixture_inputs_found() -> None:
+    assert len(inputs()) >= 200
+    assert ("fixtures/secrets/tf-sensitive.json",) in inputs()
+
+
+@pytest.mark.parametrize("args", inputs(), ids=lambda a: " ".join(a))
+def test_no_output_contains_a_planted_secret(args: tuple[str, ...]) -> None:
+    secrets = planted()
+    for name, (code, text) in outputs_of(args).items():
+        assert code in (0, 1, 2), (name, text[-2000:])
+        if code == 2:
+            # Bad input found only by the review (a dependency cycle): still one line.
+            assert text.count("\n") == 1 and "planguard: error:" in text, (name, text)
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"{name} of {args} prints {leaked}"
+
+
+def test_secret_fixtures_are_reviewed_not_refused() -> None:
+    """The leak search means something only if the secret fixtures produce full reports."""
+    s = _rel(SECRETS)
+    code, text = run(["review", "--format", "json", f"{s}/tf-sensitive.json"])
+    assert code == 1, text
+    for check in ("PG101", "PG102", "PG104", "PG105", "PG301"):
+        assert f'"{check}"' in text
+    code, text = run(
+        [
+            "review",
+            "--format",
+            "json",
+            f"{s}/cfn-secrets.changeset.json",
+            f"{s}/cfn-secrets.template.yaml",
+        ]
+    )
+    assert code == 1, text
+    assert '"Db"' in text
+
+
+def test_foreach_key_is_shown_as_part_of_the_address() -> None:
+    """Decided hard case (see SECURITY.md): addresses are never masked."""
+    code, text = run(["summary", "--format", "json", _rel(SECRETS / "tf-sensitive.json")])
+    assert code == 0
+    code, text = run(["graph", "--format", "json", _rel(SECRETS / "tf-sensitive.json")])
+    assert FOREACH_KEY in text
+
+
+CRASH_WITH_SECRET = """
+from planguard.findings import CheckMeta, Severity
+
+META = CheckMeta(
+    id="PG902", slug="leaky-crash", title="Leaky crash", severity=Severity.INFO,
+    rationale="r", remediation="r",
+)
+
+
+def check(ctx):
+    raise ValueError("s3cr3t-" + "Planted-in-a-check-exception")
+    yield
+"""
+
+
+def test_a_crash_message_is_not_printed(tmp_path: Path) -> None:
+    """A check's exception text may quote a value: the crash finding names only its type."""
+    (tmp_path / "leaky.py").write_text(CRASH_WITH_SECRET, encoding="utf-8")
+    for fmt in ("terminal", "markdown", "json", "sarif"):
+        code, text = run(
+            [
+                "review",
+                "--debug",
+                "--checks-dir",
+                str(tmp_path),
+                "--format",
+                fmt,
+                _rel(SECRETS / "tf-sensitive.json"),
+            ]
+        )
+        assert code == 1
+        assert "PG902 crashed (ValueError" in text or "PG902" in text
+        assert MARK not in text
+
+
+def test_debug_traceback_of_an_internal_error_has_no_exception_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--debug shows where an internal error happened, not the values it carried."""
+    import planguard.review
+
+    secret = MARK + "in-an-internal-error"
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyError(secret)
+
+    monkeypatch.setattr(planguard.review, "review", boom)
+    code, text = run(["review", "--debug", _rel(SECRETS / "tf-sensitive.json")])
+    assert code == 3
+    assert "Traceback" in text and "KeyError" in text
+    assert MARK not in text
+
+
+BAD_WITH_SECRETS = {
+    "unclosed.yaml": "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+    f"      MasterUserPassword: [{MARK}err-yaml\n",
+    "control.yaml": "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+    f'      MasterUserPassword: "{MARK}err-control\x01"\n',
+    "context.json": '{"ChangeSetName":"c","StackName":"s","Changes":[{"Type":"Resource",'
+    '"ResourceChange":{"Action":"Modify","LogicalResourceId":"Db","ResourceType":'
+    '"AWS::RDS::DBInstance","BeforeContext":"{\\"Properties\\": {\\"MasterUserPassword\\": '
+    f'\\"{MARK}err-context\\""}}}}]}}',
+    "param.json": '{"ChangeSetName":"c","StackName":"s","Parameters":[{"ParameterKey":"P",'
+    f'"ParameterValue":["{MARK}err-param"]}}],"Changes":[]}}',
+    "plan.json": '{"format_version":"1.2","planned_values":{},"resource_changes":[{"address":'
+    '"aws_db_instance.a","change":{"actions":["update"],"before":{"password":'
+    f'"{MARK}err-tf"}},"after":{{"password": {MARK}err-tf2}}}}}}]}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_WITH_SECRETS))
+def test_error_messages_do_not_quote_secrets(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(BAD_WITH_SECRETS[name], encoding="utf-8")
+    code, text = run(["review", "--debug", str(path)])
+    assert code == 2, text
+    assert MARK not in text
+
+
+def _loaded_secret_plans() -> list:
+    from planguard.load import LoadOptions
+
+    s = str(SECRETS)
+    plans = load([f"{s}/tf-sensitive.json"])
+    plans += load([f"{s}/cfn-secrets.changeset.json", f"{s}/cfn-secrets.template.yaml"])
+    plans += load([f"{s}/cfn-secrets.changeset.json"])
+    plans += load([f"{s}/cfn-secrets.template.yaml"])
+    plans += load(
+        [],
+        LoadOptions(
+            before=[f"{s}/cfn-secrets-before.template.yaml"],
+            after=[f"{s}/cfn-secrets.template.yaml"],
+        ),
+    )
+    return plans
+
+
+def test_the_model_hands_out_no_planted_secret() -> None:
+    """Masking happens in the model, so a future check or report cannot leak either."""
+    import json
+
+    leaks = []
+    for plan in _loaded_secret_plans():
+        for change in [*plan.changes, *plan.drift]:
+            if change.attributes is None:
+                continue
+            for side in ("before", "after"):
+                text = json.dumps(change.attributes.side(side), default=str)
+                leaks += [(plan.source, change.address, side) for _ in _PLANTED.findall(text)]
+    assert not leaks
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "MasterUserPassword",
+        "SecretString",
+        "AuthToken",
+        "SecretAccessKey",
+        "DBPassword",
+        "ConnectionString",
+        "PrivateKey",
+        "password",
+        "auth_token",
+        "DB_PASSWORD",
+    ],
+)
+def test_secret_looking_keys_in_any_case_style(key: str) -> None:
+    from planguard.values import SENSITIVE, Attributes
+
+    attrs = Attributes({"Properties": {key: MARK + "x"}}, {key: MARK + "y"})
+    assert attrs.get("before", ("Properties", key)) == SENSITIVE
+    assert attrs.get("after", (key,)) == SENSITIVE
+    assert MARK not in repr(attrs.side("before")) + repr(attrs.side("after"))
+
+
+@pytest.mark.parametrize("key", ["SecretArn", "KmsKeyId", "PasswordLength", "TokenName"])
+def test_keys_that_only_mention_a_secret_are_shown(key: str) -> None:
+    from planguard.values import Attributes
+
+    assert Attributes(None, {key: "v"}).get("after", (key,)) == "v"
