@@ -39,44 +39,81 @@ _decode = msgspec.json.Decoder().decode
 Path = tuple[str | int, ...]
 
 
+# Attribute names repeat across thousands of resources: remember each verdict
+# (bounded, since names come from the input).
+_secret_keys: dict[str, bool] = {}
+_SECRET_KEYS_MAX = 65_536
+
+
 def is_secret_key(key: str) -> bool:
-    words = _CAMEL.sub("_", key)
-    return bool(_SECRET_KEY.search(words)) and not _NOT_SECRET.search(words)
+    known = _secret_keys.get(key)
+    if known is None:
+        words = _CAMEL.sub("_", key)
+        known = bool(_SECRET_KEY.search(words)) and not _NOT_SECRET.search(words)
+        if len(_secret_keys) < _SECRET_KEYS_MAX:
+            _secret_keys[key] = known
+    return known
+
+
+_SECRET_PREFIXES = ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:")
 
 
 def looks_secret_value(value: str) -> bool:
     """Values that carry their secrecy in their form (keys, tokens, dynamic references)."""
-    return (
-        "-----BEGIN" in value
-        or value.startswith("{{resolve:secretsmanager:")
-        or value.startswith("{{resolve:ssm-secure:")
-    )
+    return "-----BEGIN" in value or value.startswith(_SECRET_PREFIXES)
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _mask(value: Any, sensitive: Any, unknown: Any = None) -> Any:
+    """`value` with what is sensitive, secret-looking or unknown replaced by markers.
+
+    The hottest code of a review (every check that reads whole values comes
+    here), so scalars are handled inline rather than by recursion.
+    """
     if sensitive is True:
         return SENSITIVE
     if unknown is True:
         return UNKNOWN
+    t = type(value)
+    if t is str:
+        return SENSITIVE if looks_secret_value(value) else value
+    if t in _SCALARS:
+        return value
     if isinstance(value, dict):
-        s = sensitive if isinstance(sensitive, dict) else {}
-        u = unknown if isinstance(unknown, dict) else {}
+        s = sensitive if isinstance(sensitive, dict) and sensitive else None
+        u = unknown if isinstance(unknown, dict) and unknown else None
         out = {}
         for key, item in value.items():
-            if item is not None and not isinstance(item, bool) and is_secret_key(str(key)):
+            ti = type(item)
+            if item is not None and ti is not bool and is_secret_key(str(key)):
                 out[key] = SENSITIVE
-            else:
-                out[key] = _mask(item, s.get(key), u.get(key))
-        # Unknown attributes absent from the planned value still exist after apply.
-        for key, flag in u.items():
-            if key not in out and flag is True:
+                continue
+            si = s.get(key) if s is not None else None
+            ui = u.get(key) if u is not None else None
+            if si is True:
+                out[key] = SENSITIVE
+            elif ui is True:
                 out[key] = UNKNOWN
+            elif ti is str:
+                out[key] = SENSITIVE if looks_secret_value(item) else item
+            elif ti in _SCALARS:
+                out[key] = item
+            else:
+                out[key] = _mask(item, si, ui)
+        if u is not None:
+            # Unknown attributes absent from the planned value still exist after apply.
+            for key, flag in u.items():
+                if flag is True and key not in out:
+                    out[key] = UNKNOWN
         return out
     if isinstance(value, list):
-        s = sensitive if isinstance(sensitive, list) else []
-        u = unknown if isinstance(unknown, list) else []
+        s = sensitive if isinstance(sensitive, list) else ()
+        u = unknown if isinstance(unknown, list) else ()
+        ns, nu = len(s), len(u)
         return [
-            _mask(item, s[i] if i < len(s) else None, u[i] if i < len(u) else None)
+            _mask(item, s[i] if i < ns else None, u[i] if i < nu else None)
             for i, item in enumerate(value)
         ]
     if isinstance(value, str) and looks_secret_value(value):
@@ -114,6 +151,12 @@ def _unknown_paths(unknown: Any, path: Path, out: list[Path]) -> None:
             _unknown_paths(item, (*path, i), out)
 
 
+# Decoded sides of the last few Attributes read, oldest first; never mutated
+# by readers (masking and diffing build new values).
+_RECENT_MAX = 16
+_recent: dict[tuple[int, str], tuple[Attributes, tuple[Any, Any, Any]]] = {}
+
+
 def _at(mask: Any, i: int) -> Any:
     return mask[i] if isinstance(mask, list) and i < len(mask) else None
 
@@ -121,9 +164,9 @@ def _at(mask: Any, i: int) -> Any:
 class Attributes:
     """Both sides of one change's attribute values, masked whenever read.
 
-    Raw sides are JSON bytes (decoded lazily, never cached in decoded form so
-    that a 50k-resource plan keeps only bytes in memory); object sides come
-    from formats that are decoded anyway.
+    Raw sides are JSON bytes (decoded lazily; only the last few decoded sides
+    are kept, so that a 50k-resource plan keeps little more than its bytes in
+    memory); object sides come from formats that are decoded anyway.
     """
 
     __slots__ = ("_after", "_after_sensitive", "_before", "_before_sensitive", "_unknown")
@@ -146,20 +189,32 @@ class Attributes:
     @staticmethod
     def _load(part: Any) -> Any:
         if isinstance(part, (bytes, memoryview, msgspec.Raw)):
-            raw = bytes(part)
-            return _decode(raw) if raw else None
+            # Decoded in place: copying a Raw to bytes first costs as much as decoding.
+            return _decode(part) if len(part) else None
         return part
 
     def _raw_side(self, side: str) -> tuple[Any, Any, Any]:
+        # Reads come in runs on one change (a report's five protection
+        # attributes, a check's before and after): keep the last few decoded.
+        key = (id(self), side)
+        hit = _recent.get(key)
+        if hit is not None:
+            return hit[1]
         if side == "before":
-            return self._load(self._before), self._load(self._before_sensitive), None
-        if side == "after":
-            return (
+            out = self._load(self._before), self._load(self._before_sensitive), None
+        elif side == "after":
+            out = (
                 self._load(self._after),
                 self._load(self._after_sensitive),
                 self._load(self._unknown),
             )
-        raise ValueError(f"side must be 'before' or 'after', not {side!r}")
+        else:
+            raise ValueError(f"side must be 'before' or 'after', not {side!r}")
+        if len(_recent) >= _RECENT_MAX:
+            del _recent[next(iter(_recent))]
+        # The entry holds `self`, so its id cannot be reused while it is cached.
+        _recent[key] = (self, out)
+        return out
 
     def side(self, side: str) -> Any:
         """The whole masked value of one side."""
