@@ -51,8 +51,10 @@ def to_json(plans: list[Plan]) -> str:
 
 def to_table(plans: list[Plan], color: bool = False) -> str:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    # Control characters in user text printed as escapes, as in the review report.
+    from planguard.report.terminal import escape
 
     out = io.StringIO()
     console = Console(
