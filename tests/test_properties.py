@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from planguard.config import Config
@@ -376,6 +376,19 @@ def _load_file(data: bytes, suffix: str = ".json") -> None:
 
 @SETTINGS
 @given(terraform_plans)
+@example(  # an empty reference string once crashed reference resolution (exit 3)
+    {
+        "format_version": "1.2",
+        "resource_changes": [],
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_s3_bucket.a", "for_each_expression": {"references": [""]}}
+                ]
+            }
+        },
+    }
+)
 def test_terraform_loader(doc: dict[str, Any]) -> None:
     _load_file(json.dumps(doc).encode())
 

@@ -160,6 +160,8 @@ class ConfigIndex:
             segs = tfaddr.split(ref)
         except tfaddr.AddressError:
             return frozenset()
+        if not segs:  # an empty reference string names nothing
+            return frozenset()
         root = segs[0][0]
         if root in _IGNORED_ROOTS:
             return frozenset()
