@@ -79,6 +79,7 @@ BAD_FILES: dict[str, str] = {
     "prior-state-depends-on-string.json": "depends_on",
     "prior-state-address-garbage.json": "bad address in prior_state",
     "configuration-resources-string.json": "$.configuration.root_module.resources",
+    "configuration-address-garbage.json": "bad address in configuration",
     "configuration-module-calls-list.json": "$.configuration.root_module.module_calls",
     "errored-string.json": "$.errored",
     "applyable-string.json": "$.applyable",

@@ -351,7 +351,10 @@ def _edges(
     referenced: dict[str, set[str]] = {}
     config = doc.configuration.root_module if doc.configuration else None
     if config is not None:
-        targets_by_config = ConfigIndex(config).resource_targets()
+        try:
+            targets_by_config = ConfigIndex(config).resource_targets()
+        except tfaddr.AddressError as exc:
+            raise InputError(path, f"bad address in configuration: {exc}") from None
         for cfg_addr, targets in targets_by_config.items():
             referenced[cfg_addr] = {t for t, _, _, _ in targets}
             for src, src_text in index.by_config.get(cfg_addr, ()):
