@@ -1,15 +1,15 @@
 """The dependency graph: an edge A → B means "A depends on B".
 
-Review work (dependents, impact, cycle detection) runs on plain adjacency
-lists, which a 50k-resource plan builds in milliseconds; the networkx DiGraph
-is built on demand for exports and analyses that want it.
+Review work (dependents, impact, cycle detection) runs on adjacency lists of
+node numbers, which a 50k-resource plan builds in a fraction of a second and
+holds in a few bytes an edge; the networkx DiGraph is built on demand for
+exports and analyses that want it.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from planguard.model import DESTRUCTIVE, Change, Plan
@@ -18,117 +18,240 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True)
 class Impact:
-    """What depends, directly or not, on one destroyed or replaced resource."""
+    """What depends, directly or not, on one destroyed or replaced resource.
 
-    change: Change
-    dependents: tuple[str, ...]
-    _parent: dict[str, str] = field(repr=False, compare=False)
+    The members are found by a traversal shared with the other impacts of the
+    same review (see `DependencyGraph.impact`); the sorted addresses and the
+    explaining paths are only worked out when a check or report asks.
+    """
+
+    __slots__ = ("_depth", "_members", "_parent", "_sorted", "change", "graph")
+
+    def __init__(self, graph: DependencyGraph, change: Change, members: frozenset[int]) -> None:
+        self.graph = graph
+        self.change = change
+        self._members = members
+        self._sorted: tuple[str, ...] | None = None
+        self._parent: dict[int, int] | None = None
+        self._depth: dict[int, int] | None = None
+
+    def __repr__(self) -> str:
+        return f"Impact({self.address!r}, {self.count} dependents)"
 
     @property
     def address(self) -> str:
         return self.change.address
 
+    @property
+    def count(self) -> int:
+        """How many resources depend on this one (cheaper than len(dependents))."""
+        return len(self._members)
+
+    @property
+    def dependents(self) -> tuple[str, ...]:
+        """Every dependent's address, sorted."""
+        if self._sorted is None:
+            names = self.graph._names
+            self._sorted = tuple(sorted([names[i] for i in self._members]))
+        return self._sorted
+
+    def _bfs(self) -> tuple[dict[int, int], dict[int, int]]:
+        if self._parent is None or self._depth is None:
+            start = self.graph._index.get(self.change.address)
+            self._parent, self._depth = self.graph._bfs(start) if start is not None else ({}, {})
+        return self._parent, self._depth
+
+    def depth(self, member: str) -> int:
+        """Edges on the shortest chain from the changed resource to `member` (0 if none)."""
+        node = self.graph._index.get(member)
+        return self._bfs()[1].get(node, 0) if node is not None else 0
+
     def path(self, member: str) -> list[str]:
         """The chain from the changed resource down to `member`, shortest first found."""
-        chain = [member]
-        while chain[-1] != self.change.address:
-            chain.append(self._parent[chain[-1]])
-        return chain[::-1]
+        parent, _ = self._bfs()
+        names, index = self.graph._names, self.graph._index
+        start = index[self.change.address]
+        node = index[member]
+        chain = [node]
+        while chain[-1] != start:
+            chain.append(parent[chain[-1]])
+        return [names[n] for n in reversed(chain)]
 
 
 class DependencyGraph:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        deps: dict[str, list[str]] = {a: [] for a in plan.resources}
-        rdeps: dict[str, list[str]] = {a: [] for a in plan.resources}
+        # Node numbers in first-seen order: resources, changes, then edge ends.
+        index: dict[str, int] = {a: i for i, a in enumerate(plan.resources)}
         for change in plan.changes:
-            if change.address not in deps:
-                deps[change.address] = []
-                rdeps[change.address] = []
-        via: dict[tuple[str, str], str] = {}
+            if change.address not in index:
+                index[change.address] = len(index)
+        names = list(index)
+        deps: list[list[int]] = [[] for _ in names]
+        rdeps: list[list[int]] = [[] for _ in names]
+        get = index.get
         for edge in plan.edges:
-            a, b, kind = edge.dependent, edge.dependency, edge.via
-            if a not in deps:
-                deps[a], rdeps[a] = [], []
-            if b not in deps:
-                deps[b], rdeps[b] = [], []
+            a = get(edge.dependent)
+            if a is None:
+                a = index[edge.dependent] = len(names)
+                names.append(edge.dependent)
+                deps.append([])
+                rdeps.append([])
+            b = get(edge.dependency)
+            if b is None:
+                b = index[edge.dependency] = len(names)
+                names.append(edge.dependency)
+                deps.append([])
+                rdeps.append([])
             deps[a].append(b)
             rdeps[b].append(a)
-            via[(a, b)] = kind
-        self._deps, self._rdeps, self._via = deps, rdeps, via
+        self._index, self._names = index, names
+        self._deps, self._rdeps = deps, rdeps
+        self._via: dict[tuple[str, str], str] | None = None
+        self._order: list[int] | None = None
         self._nx: nx.DiGraph | None = None
 
     # -- queries -------------------------------------------------------------
 
     @property
     def nodes(self) -> list[str]:
-        return sorted(self._deps)
+        return sorted(self._names)
 
     def __contains__(self, address: str) -> bool:
-        return address in self._deps
+        return address in self._index
 
     def __len__(self) -> int:
-        return len(self._deps)
+        return len(self._names)
+
+    def _edge_kinds(self) -> dict[tuple[str, str], str]:
+        # Only exports ask how an edge is known: built on first use.
+        if self._via is None:
+            self._via = {(e.dependent, e.dependency): e.via for e in self.plan.edges}
+        return self._via
 
     def edge_count(self) -> int:
-        return len(self._via)
+        return len(self._edge_kinds())
 
     def via(self, dependent: str, dependency: str) -> str:
-        return self._via.get((dependent, dependency), "")
+        return self._edge_kinds().get((dependent, dependency), "")
+
+    def _addresses(self, nodes: Iterable[int]) -> list[str]:
+        names = self._names
+        return sorted([names[n] for n in nodes])
 
     def dependencies(self, address: str) -> list[str]:
         """What `address` depends on directly."""
-        return sorted(self._deps.get(address, ()))
+        node = self._index.get(address)
+        return self._addresses(self._deps[node]) if node is not None else []
 
     def direct_dependents(self, address: str) -> list[str]:
-        return sorted(self._rdeps.get(address, ()))
+        node = self._index.get(address)
+        return self._addresses(self._rdeps[node]) if node is not None else []
 
     def dependents(self, address: str) -> list[str]:
         """Everything that depends on `address`, directly or transitively."""
-        return sorted(self._walk(address)[0])
+        node = self._index.get(address)
+        if node is None:
+            return []
+        return self._addresses(self._bfs(node)[0])
 
     def impact_path(self, changed: str, member: str) -> list[str]:
         """The shortest chain of dependencies from `changed` down to `member`."""
-        _, parent = self._walk(changed)
-        if member not in parent:
+        start, end = self._index.get(changed), self._index.get(member)
+        if start is None or end is None:
             return []
-        chain = [member]
-        while chain[-1] != changed:
+        parent, _ = self._bfs(start)
+        if end not in parent:
+            return []
+        chain = [end]
+        while chain[-1] != start:
             chain.append(parent[chain[-1]])
-        return chain[::-1]
+        return [self._names[n] for n in reversed(chain)]
 
-    def _walk(self, start: str) -> tuple[set[str], dict[str, str]]:
-        parent: dict[str, str] = {}
-        seen = {start}
+    def _bfs(self, start: int) -> tuple[dict[int, int], dict[int, int]]:
+        """Breadth-first over dependents: each one's parent and distance from `start`.
+
+        Of several equally short chains the one through the first address in
+        sort order is kept, so that paths do not depend on the input's order.
+        """
+        parent: dict[int, int] = {}
+        depth = {start: 0}
         queue = deque([start])
-        rdeps = self._rdeps
+        rdeps, names = self._rdeps, self._names
         while queue:
             node = queue.popleft()
-            for child in rdeps.get(node, ()):
-                if child not in seen:
-                    seen.add(child)
+            d = depth[node] + 1
+            for child in rdeps[node]:
+                seen = depth.get(child)
+                if seen is None:
+                    depth[child] = d
                     parent[child] = node
                     queue.append(child)
-        seen.discard(start)
-        return seen, parent
+                elif seen == d and names[node] < names[parent[child]]:
+                    parent[child] = node
+        del depth[start]
+        return parent, depth
 
     def impact(self, changes: Iterable[Change] | None = None) -> list[Impact]:
-        """For each destroyed or replaced resource: its downstream set and why."""
+        """For each destroyed or replaced resource: its downstream set and why.
+
+        The downstream sets are computed dependents first (reverse topological
+        order), and a walk that reaches a resource whose set is already known
+        takes that set whole instead of walking under it again: 500 destroyed
+        resources under one hub cost little more than one.
+        """
         if changes is None:
-            changes = (c for c in self.plan.changes if c.action in DESTRUCTIVE)
-        out = []
-        for change in changes:
-            members, parent = self._walk(change.address)
-            out.append(Impact(change, tuple(sorted(members)), parent))
-        return out
+            changes = [c for c in self.plan.changes if c.action in DESTRUCTIVE]
+        else:
+            changes = list(changes)
+        index = self._index
+        starts = {index[c.address] for c in changes if c.address in index}
+        rank = {node: i for i, node in enumerate(self._topological())}
+        last = len(rank)
+        known: dict[int, frozenset[int]] = {}
+        for start in sorted(starts, key=lambda n: rank.get(n, last), reverse=True):
+            known[start] = self._downstream(start, known)
+        empty: frozenset[int] = frozenset()
+        return [Impact(self, c, known.get(index.get(c.address, -1), empty)) for c in changes]
+
+    def _downstream(self, start: int, known: dict[int, frozenset[int]]) -> frozenset[int]:
+        rdeps = self._rdeps
+        seen: set[int] = set()
+        stack = [start]
+        while stack:
+            for child in rdeps[stack.pop()]:
+                if child in seen:
+                    continue
+                seen.add(child)
+                below = known.get(child)
+                if below is None:
+                    stack.append(child)
+                else:
+                    seen |= below
+        seen.discard(start)
+        return frozenset(seen)
+
+    def _topological(self) -> list[int]:
+        """Nodes with no dependencies first (Kahn); nodes on or behind a cycle are left out."""
+        if self._order is None:
+            deps, rdeps = self._deps, self._rdeps
+            # Duplicate edges count in both lists alike, so no sets are needed.
+            remaining = [len(d) for d in deps]
+            order = [n for n, k in enumerate(remaining) if k == 0]
+            for node in order:  # grows while it is walked
+                for child in rdeps[node]:
+                    remaining[child] -= 1
+                    if remaining[child] == 0:
+                        order.append(child)
+            self._order = order
+        return self._order
 
     def cycles(self, limit: int = 20) -> list[list[str]]:
         """Dependency cycles (at most `limit`), each as a list of addresses."""
-        cyclic = self._cyclic_nodes()
-        if not cyclic:
+        if len(self._topological()) == len(self._names):
             return []
+        cyclic = self._cyclic_nodes()
         import networkx as nx
 
         sub = self.to_networkx().subgraph(cyclic)
@@ -142,16 +265,8 @@ class DependencyGraph:
 
     def _cyclic_nodes(self) -> set[str]:
         """Nodes left over after peeling off every node with no dependencies (Kahn)."""
-        remaining = {a: len(set(deps)) for a, deps in self._deps.items()}
-        ready = deque(a for a, n in remaining.items() if n == 0)
-        rdeps = {a: set(r) for a, r in self._rdeps.items()}
-        while ready:
-            node = ready.popleft()
-            for child in rdeps.get(node, ()):
-                remaining[child] -= 1
-                if remaining[child] == 0:
-                    ready.append(child)
-        return {a for a, n in remaining.items() if n > 0}
+        done = set(self._topological())
+        return {name for n, name in enumerate(self._names) if n not in done}
 
     # -- networkx ------------------------------------------------------------
 
@@ -161,14 +276,14 @@ class DependencyGraph:
 
             g = nx.DiGraph()
             actions = {c.address: c.action.value for c in self.plan.changes}
-            for address in sorted(self._deps):
+            for address in sorted(self._names):
                 res = self.plan.resources.get(address)
                 g.add_node(
                     address,
                     type=res.type if res else "",
                     action=actions.get(address, "no-op"),
                 )
-            for (a, b), via in sorted(self._via.items()):
+            for (a, b), via in sorted(self._edge_kinds().items()):
                 g.add_edge(a, b, via=via)
             self._nx = g
         return self._nx

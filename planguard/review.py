@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from planguard import __version__
 from planguard.ack import Acks
@@ -24,6 +25,8 @@ class PlanReview:
     impacts: dict[str, Impact]
     findings: list[Finding]
     catalog: Catalog
+    # What reports derive from the review, worked out once (report.common).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

@@ -102,7 +102,18 @@ class DestructiveRow:
 
 
 def destructive_rows(pr: PlanReview) -> list[DestructiveRow]:
-    """Destroyed and replaced resources, the most consequential first."""
+    """Destroyed and replaced resources, the most consequential first.
+
+    Every report (and each size level of the Markdown one) shows them, so they
+    are worked out once per plan review.
+    """
+    rows = pr.memo.get("destructive_rows")
+    if rows is None:
+        rows = pr.memo["destructive_rows"] = _destructive_rows(pr)
+    return list(rows)
+
+
+def _destructive_rows(pr: PlanReview) -> list[DestructiveRow]:
     rows = []
     for change in pr.plan.destructive:
         impact = pr.impacts.get(change.address)
@@ -113,7 +124,7 @@ def destructive_rows(pr: PlanReview) -> list[DestructiveRow]:
                 reason=reason_text(change),
                 data_kind=pr.catalog.data_kind(change.type),
                 protection=protection_text(change),
-                downstream=len(impact.dependents) if impact else 0,
+                downstream=impact.count if impact else 0,
             )
         )
     rows.sort(key=lambda r: (r.data_kind is None, -r.downstream, r.change.address, r.action))

@@ -5,11 +5,13 @@ Fields are only ever added within a major schema_version.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import msgspec
 
 from planguard.findings import Finding
+from planguard.graph import Impact
 from planguard.report.common import destructive_rows, reason_text
 from planguard.review import PlanReview, Review
 
@@ -72,10 +74,9 @@ def plan_summary(pr: PlanReview, paths: int = 3) -> dict[str, Any]:
     }
 
 
-def _nearest(impact: Any, n: int) -> list[str]:
+def _nearest(impact: Impact, n: int) -> list[str]:
     """The n dependents with the longest explaining chains, then by address."""
-    ranked = sorted(impact.dependents, key=lambda m: (-len(impact.path(m)), m))
-    return ranked[:n]
+    return heapq.nsmallest(n, impact.dependents, key=lambda m: (-impact.depth(m), m))
 
 
 def document(review: Review) -> dict[str, Any]:
