@@ -52,17 +52,33 @@ def _from_module(module: ModuleType, origin: str) -> Check:
     return Check(meta, run, origin)
 
 
+def _checks_package() -> ModuleType:
+    """`planguard.checks`: inside an installed wheel, or, when planguard runs
+    straight from a source checkout (`python -m planguard` at its root), the
+    top-level checks/ directory beside planguard/."""
+    try:
+        return importlib.import_module("planguard.checks")
+    except ModuleNotFoundError as exc:
+        if exc.name != "planguard.checks":
+            raise
+    source = Path(__file__).resolve().parent.parent / "checks"
+    spec = importlib.util.spec_from_file_location(
+        "planguard.checks", source / "__init__.py", submodule_search_locations=[str(source)]
+    )
+    if spec is None or spec.loader is None or not source.is_dir():
+        raise ModuleNotFoundError("planguard.checks is missing from this installation")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["planguard.checks"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def builtin_checks() -> list[Check]:
-    out = []
-    for name in BUILTIN:
-        try:
-            module = importlib.import_module(f"planguard.checks.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"planguard.checks.{name}":
-                raise
-            continue  # not written yet in this build
-        out.append(_from_module(module, module.__name__))
-    return out
+    package = _checks_package().__name__
+    return [
+        _from_module(module, module.__name__)
+        for module in (importlib.import_module(f"{package}.{name}") for name in BUILTIN)
+    ]
 
 
 def user_checks(directory: str) -> list[Check]:
