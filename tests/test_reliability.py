@@ -92,14 +92,7 @@ BAD_FILES: dict[str, str] = {
     "cfn-yaml-duplicate-logical-id.yaml": "Duplicate found 'Bucket'",
     "cfn-yaml-unclosed.yaml": "line 4",
     "billion-laughs.yaml": "YAML alias",
-}
-
-# Bad inputs planguard does not refuse yet: each is a bug (see the reason).
-KNOWN_OPEN: dict[str, str] = {
-    "cfn-change-set-change-no-resource.json": (
-        "a Changes[] entry of Type Resource without a ResourceChange is skipped with a note "
-        "(planguard/load/cfn_changeset.py decode); a change it cannot read must be an error"
-    ),
+    "cfn-change-set-change-no-resource.json": "a Resource change without ResourceChange",
 }
 
 CONFIG_FILES: dict[str, str] = {
@@ -109,7 +102,7 @@ CONFIG_FILES: dict[str, str] = {
 }
 
 # Everything in fixtures/bad/ is in exactly one table.
-_TABLED = {*BAD_FILES, *KNOWN_OPEN, *CONFIG_FILES, "README.md", "build.py"}
+_TABLED = {*BAD_FILES, *CONFIG_FILES, "README.md", "build.py"}
 
 
 def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -146,7 +139,7 @@ def test_every_bad_fixture_is_in_a_table() -> None:
 
 def test_readme_lists_every_bad_fixture() -> None:
     readme = (BAD / "README.md").read_text(encoding="utf-8")
-    missing = [n for n in {*BAD_FILES, *KNOWN_OPEN, *CONFIG_FILES} if f"`{n}`" not in readme]
+    missing = [n for n in {*BAD_FILES, *CONFIG_FILES} if f"`{n}`" not in readme]
     assert not missing
 
 
@@ -154,14 +147,6 @@ def test_readme_lists_every_bad_fixture() -> None:
 def test_bad_file_is_refused(name: str) -> None:
     path = f"fixtures/bad/{name}"
     assert_refused(run("review", path), path, BAD_FILES[name])
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_OPEN))
-@pytest.mark.xfail(strict=True, reason="known fail-open bug, see KNOWN_OPEN")
-def test_known_open_bad_file_is_refused(name: str) -> None:
-    path = f"fixtures/bad/{name}"
-    out = run("review", path)
-    assert out.returncode == 2, KNOWN_OPEN[name]
 
 
 @pytest.mark.parametrize("command", ["summary", "graph"])

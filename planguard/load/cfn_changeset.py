@@ -37,8 +37,11 @@ REPLACEMENTS = frozenset({"True", "False", "Conditional"})
 RECREATION = frozenset({"Never", "Conditionally", "Always"})
 # PolicyAction: what CloudFormation does with the old physical resource.
 _DELETION = {"Delete": "Delete", "Retain": "Retain", "Snapshot": "Snapshot"}
-_REPLACE = {"ReplaceAndDelete": "Delete", "ReplaceAndRetain": "Retain",
-            "ReplaceAndSnapshot": "Snapshot"}
+_REPLACE = {
+    "ReplaceAndDelete": "Delete",
+    "ReplaceAndRetain": "Retain",
+    "ReplaceAndSnapshot": "Snapshot",
+}
 KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
 MASKED_PARAMETER = "****"  # how CloudFormation prints a NoEcho parameter
 
@@ -126,17 +129,22 @@ def decode(path: str, doc: Any) -> tuple[ChangeSet, list[str]]:
         raise InputError(path, f"not a valid describe-change-set response: {exc}") from None
     if cs.NextToken:
         raise InputError(
-            path, "change set output is one page of several (NextToken is set); "
-            "give the complete list of Changes"
+            path,
+            "change set output is one page of several (NextToken is set); "
+            "give the complete list of Changes",
         )
     notes: list[str] = []
     changes: list[_ResourceChange] = []
     seen: set[str] = set()
     for i, change in enumerate(cs.Changes):
         rc = change.ResourceChange
-        if change.Type not in (None, "Resource") or rc is None:
+        if change.Type not in (None, "Resource"):
+            # Other change types (hooks) describe no resource; say so, never guess.
             notes.append(f"{path}: skipped a change of type {change.Type!r} (#{i})")
             continue
+        if rc is None:
+            # A resource change we cannot read could be a deletion: fail closed.
+            raise InputError(path, f"Changes[{i}]: a Resource change without ResourceChange")
         lid = rc.LogicalResourceId
         where = f"Changes[{i}] ({lid})"
         if not lid:
@@ -247,8 +255,10 @@ def merge_masks(a: Any, b: Any) -> Any:
         return {k: merge_masks(a.get(k), b.get(k)) for k in a.keys() | b.keys()}
     if isinstance(a, list) and isinstance(b, list):
         n = max(len(a), len(b))
-        return [merge_masks(a[i] if i < len(a) else None, b[i] if i < len(b) else None)
-                for i in range(n)]
+        return [
+            merge_masks(a[i] if i < len(a) else None, b[i] if i < len(b) else None)
+            for i in range(n)
+        ]
     return True  # shapes disagree: mask the whole value
 
 

@@ -51,7 +51,7 @@ def create_only(resource_type: str) -> tuple[tuple[Steps, ...], tuple[Steps, ...
         out = []
         for ptr in schema.get(key) or ():
             if isinstance(ptr, str) and ptr.startswith("/properties/"):
-                out.append(tuple(ptr[len("/properties/"):].split("/")))
+                out.append(tuple(ptr[len("/properties/") :].split("/")))
         return tuple(out)
 
     return steps("createOnlyProperties"), steps("conditionalCreateOnlyProperties")
@@ -63,8 +63,10 @@ def values_at(value: Any, steps: Steps) -> list[Any]:
         return [value]
     head, rest = steps[0], steps[1:]
     if head == "*":
-        items = value if isinstance(value, list) else (
-            list(value.values()) if isinstance(value, dict) else []
+        items = (
+            value
+            if isinstance(value, list)
+            else (list(value.values()) if isinstance(value, dict) else [])
         )
         return [v for item in items for v in values_at(item, rest)]
     if isinstance(value, dict) and head in value:
@@ -124,8 +126,12 @@ class _Predictor:
         rules = create_only(a.type)
         if rules is None:
             if changed:
-                return (Action.REPLACE, True,
-                        f"Replacement: Conditional; no resource schema for {a.type}", ())
+                return (
+                    Action.REPLACE,
+                    True,
+                    f"Replacement: Conditional; no resource schema for {a.type}",
+                    (),
+                )
             return (Action.UPDATE if settings else Action.NOOP), False, None, ()
         always: list[str] = []
         conditionally: list[str] = []
@@ -156,9 +162,7 @@ class _Predictor:
         return Action.NOOP, False, None, ()
 
 
-def predict(
-    before: Template | None, after: Template | None, prefix: str = ""
-) -> list[Change]:
+def predict(before: Template | None, after: Template | None, prefix: str = "") -> list[Change]:
     """Predicted changes for one stack, addresses under `prefix`."""
     p = _Predictor(before, after)
     bres = before.resources if before else {}
@@ -251,7 +255,8 @@ def output_changes(before: Template | None, after: Template | None) -> list[Outp
         else:
             continue
         sensitive = any(
-            t is not None and name in t.outputs
+            t is not None
+            and name in t.outputs
             and secret_mask(t.outputs[name].get("Value"), t.noecho) is not None
             for t in (before, after)
         )

@@ -24,8 +24,13 @@ _SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
 SECRET_DYNAMIC_REF = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
 # Resource-level settings whose change is an update of the resource itself.
 RESOURCE_SETTINGS = (
-    "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "Metadata",
-    "CreationPolicy", "UpdatePolicy",
+    "DependsOn",
+    "Condition",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "Metadata",
+    "CreationPolicy",
+    "UpdatePolicy",
 )
 
 
