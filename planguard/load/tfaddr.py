@@ -6,10 +6,8 @@ and escaped quotes are all legal inside `["..."]`).
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from dataclasses import dataclass
 
 Key = int | str | None
 ModuleStep = tuple[str, Key]
@@ -19,25 +17,49 @@ class AddressError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
 class Address:
-    modules: tuple[ModuleStep, ...]
-    mode: str  # "managed" or "data"
-    type: str
-    name: str
-    key: Key
+    """A parsed resource instance address; the derived forms are computed once."""
 
-    @functools.cached_property
-    def module_path(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.modules)
+    __slots__ = (
+        "config_address",
+        "key",
+        "mode",
+        "module",
+        "module_path",
+        "modules",
+        "name",
+        "type",
+    )
 
-    @functools.cached_property
-    def module(self) -> str:
-        return format_modules(self.modules)
+    def __init__(
+        self, modules: tuple[ModuleStep, ...], mode: str, type: str, name: str, key: Key
+    ) -> None:
+        self.modules = modules
+        self.mode = mode  # "managed" or "data"
+        self.type = type
+        self.name = name
+        self.key = key
+        if modules:
+            self.module_path, self.module, prefix = _module_forms(modules)
+        else:
+            self.module_path, self.module, prefix = (), "", ""
+        local = f"data.{type}.{name}" if mode == "data" else f"{type}.{name}"
+        self.config_address = prefix + local
 
-    @functools.cached_property
-    def config_address(self) -> str:
-        return config_address(self.module_path, self.mode, self.type, self.name)
+    def _fields(self) -> tuple:
+        return (self.modules, self.mode, self.type, self.name, self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Address) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Address(modules={self.modules!r}, mode={self.mode!r}, type={self.type!r}, "
+            f"name={self.name!r}, key={self.key!r})"
+        )
 
 
 def format_key(key: Key) -> str:
@@ -45,7 +67,26 @@ def format_key(key: Key) -> str:
         return ""
     if isinstance(key, int):
         return f"[{key}]"
+    if '"' not in key and "\\" not in key and key.isprintable():
+        return f'["{key}"]'  # what json.dumps gives: nothing to escape
     return "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
+# Module instance paths repeat across every resource in them: their forms
+# (path, text, config prefix) are worked out once each.
+_MODULE_FORMS_MAX = 1 << 16
+_module_forms_seen: dict[tuple[ModuleStep, ...], tuple[tuple[str, ...], str, str]] = {}
+
+
+def _module_forms(modules: tuple[ModuleStep, ...]) -> tuple[tuple[str, ...], str, str]:
+    forms = _module_forms_seen.get(modules)
+    if forms is None:
+        path = tuple(step for step, _ in modules)
+        forms = (path, format_modules(modules), "".join(f"module.{m}." for m in path))
+        if len(_module_forms_seen) >= _MODULE_FORMS_MAX:
+            _module_forms_seen.clear()
+        _module_forms_seen[modules] = forms
+    return forms
 
 
 def format_modules(steps: tuple[ModuleStep, ...]) -> str:
@@ -108,16 +149,87 @@ def _read_key(text: str, j: int) -> tuple[Key, int]:
 
 
 _SIMPLE = re.compile(r"[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)+")
+# One segment of the common forms: a plain name with no key, a decimal index,
+# or a quoted key with nothing to unescape. Anything else (escapes, odd
+# characters, malformed text) goes through `split`, which also words errors.
+_SEGMENT = re.compile(r'([A-Za-z0-9_\-]+)(?:\[(?:([0-9]+)|"([^"\\\x00-\x1f]*)")\])?(\.|\Z)')
 
 
-@functools.lru_cache(maxsize=65536)
+# A whole address in the common forms, module prefix apart: the prefix is
+# split once per distinct prefix (see _prefix_steps).
+_NAME = r"[A-Za-z0-9_\-]+"
+_KEY = r'(?:\[(?:([0-9]+)|"([^"\\\x00-\x1f]*)")\])?'
+_FULL = re.compile(
+    rf"((?:module\.{_NAME}(?:\[(?:[0-9]+|\"[^\"\\\x00-\x1f]*\")\])?\.)*)"
+    rf"(data\.)?({_NAME})\.({_NAME}){_KEY}"
+)
+_prefixes: dict[str, tuple[ModuleStep, ...]] = {}
+
+
+def _prefix_steps(prefix: str) -> tuple[ModuleStep, ...]:
+    steps = _prefixes.get(prefix)
+    if steps is None:
+        parts = _fast_split(prefix[:-1]) or []
+        steps = tuple(parts[i + 1] for i in range(0, len(parts), 2))
+        if len(_prefixes) >= _MODULE_FORMS_MAX:
+            _prefixes.clear()
+        _prefixes[prefix] = steps
+    return steps
+
+
+def _fast_split(text: str) -> list[tuple[str, Key]] | None:
+    out: list[tuple[str, Key]] = []
+    pos, n = 0, len(text)
+    match = _SEGMENT.match
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            return None
+        name, index, quoted, dot = m.groups()
+        out.append((name, int(index) if index is not None else quoted))
+        pos = m.end()
+        if dot == "." and pos == n:
+            return None  # ends with '.': let split() say so
+    return out
+
+
 def parse(text: str) -> Address:
     """Parse a resource instance (or config) address."""
+    found = _parsed.get(text)
+    if found is None:
+        found = _parse(text)
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        _parsed[text] = found
+    return found
+
+
+# Addresses are parsed by the loader, the edge index and the reference
+# resolver alike; one plan's worth is remembered (a dict, not an LRU: a
+# 100k-resource plan would churn an LRU of any modest size).
+_PARSED_MAX = 1 << 20
+_parsed: dict[str, Address] = {}
+
+
+def forget() -> None:
+    """Drop the remembered addresses (the loader calls this when a plan is built)."""
+    _parsed.clear()
+
+
+def _parse(text: str) -> Address:
+    m = _FULL.fullmatch(text)
+    # "data.x" is a data source with no name (an error), not a resource of type "data".
+    if m is not None and not (m.group(2) is None and m.group(3) == "data"):
+        prefix, data, type_, name, index, quoted = m.groups()
+        key: Key = int(index) if index is not None else quoted
+        modules = _prefix_steps(prefix) if prefix else ()
+        return Address(modules, "data" if data else "managed", type_, name, key)
     if _SIMPLE.fullmatch(text):
         # No instance keys: plain dotted names (most addresses in most plans).
         parts: list[tuple[str, Key]] = [(name, None) for name in text.split(".")]
     else:
-        parts = split(text)
+        fast = _fast_split(text)
+        parts = fast if fast is not None else split(text)
     modules: list[ModuleStep] = []
     i = 0
     while i < len(parts) and parts[i] == ("module", None) and i + 2 < len(parts):
