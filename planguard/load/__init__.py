@@ -6,6 +6,7 @@ that cannot read its input must not pass it.
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import subprocess
@@ -65,11 +66,31 @@ def to_utf8(path: str, data: bytes) -> bytes:
             raise InputError(path, "not valid UTF-16 text") from None
     if data.startswith(_ZIP_MAGIC):
         return data
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not _is_utf8(data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
     return data
+
+
+_CHUNK = 1 << 22
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether `data` is valid UTF-8, without holding a decoded copy of it all
+    (which for a 300 MB plan would double the peak memory of a review)."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def show_binary_plan(path: str) -> bytes:
