@@ -76,14 +76,51 @@ def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> f
     return same / len(keys)
 
 
+class _NewSide:
+    """`similarity` against one new object, with what depends on it alone worked
+    out once: the same number for many candidate old objects, faster."""
+
+    def __init__(self, new: dict[str, Any], unknown: set[str]) -> None:
+        self.new = new
+        self.unknown = unknown
+        self.present = {_top(k) for k in new}
+        self.comparable = [k for k in new if not _under(k, unknown)]
+        self._under: dict[str, bool] = {}
+
+    def similarity(self, old: dict[str, Any], tops: dict[str, str]) -> float:
+        new, present, under = self.new, self.present, self._under
+        # Keys are the comparable new leaves plus the old-only leaves under a
+        # top-level attribute the new object has (as in `similarity`).
+        extra = 0
+        for k in old:
+            if k in new or tops[k] not in present:
+                continue
+            hidden = under.get(k)
+            if hidden is None:
+                hidden = under[k] = _under(k, self.unknown)
+            extra += not hidden
+        total = len(self.comparable) + extra
+        if not total:
+            return 1.0
+        same = sum(1 for k in self.comparable if k in old and old[k] == new[k])
+        return same / total
+
+
 def _top(path: str) -> str:
     return path.split(".", 1)[0].split("[", 1)[0]
 
 
+_STEP = re.compile(r"[.\[]")
+
+
 def _under(path: str, prefixes: set[str]) -> bool:
+    if not prefixes:
+        return False
     if path in prefixes:
         return True
-    return any(path.startswith((p + ".", p + "[")) for p in prefixes)
+    # p is a parent of path when path continues it with "." or "[": look up
+    # the part before each such separator (fewer than the prefixes, and hashed).
+    return any(path[: m.start()] in prefixes for m in _STEP.finditer(path))
 
 
 def _unknown_leaves(change: Change) -> set[str]:
@@ -127,19 +164,24 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
     ]
     if not gone or not new:
         return []
+    types = {c.type for c in gone} & {c.type for c in new}
+    gone = [c for c in gone if c.type in types]
+    new = [c for c in new if c.type in types]
     old_leaves = {c.address: _flatten(c.before()) for c in gone}
     new_leaves = {c.address: _flatten(c.after()) for c in new}
     unknown = {c.address: _unknown_leaves(c) for c in new}
     scored = []
-    for g in gone:
-        for n in new:
-            if n.type != g.type:
-                continue
-            score = similarity(old_leaves[g.address], new_leaves[n.address], unknown[n.address])
-            if score >= minimum:
-                # Ties go to the same name in another module, then the same module.
-                rank = (-score, _relative(g) != _relative(n), g.module != n.module)
-                scored.append((rank, g.address, n.address, g, n, score))
+    tops = {c.address: {k: _top(k) for k in old_leaves[c.address]} for c in gone}
+    sides: dict[str, _NewSide] = {}
+    for g, n in _candidates(gone, new, minimum, old_leaves, new_leaves, unknown):
+        side = sides.get(n.address)
+        if side is None:
+            side = sides[n.address] = _NewSide(new_leaves[n.address], unknown[n.address])
+        score = side.similarity(old_leaves[g.address], tops[g.address])
+        if score >= minimum:
+            # Ties go to the same name in another module, then the same module.
+            rank = (-score, _relative(g) != _relative(n), g.module != n.module)
+            scored.append((rank, g.address, n.address, g, n, score))
     scored.sort(key=lambda s: s[:3])
     used: set[str] = set()
     out = []
@@ -148,6 +190,53 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
             continue
         used.update((ga, na))
         out.append((g, n, score))
+    return out
+
+
+def _candidates(
+    gone: list[Change],
+    new: list[Change],
+    minimum: float,
+    old_leaves: dict[str, dict[str, Any]],
+    new_leaves: dict[str, dict[str, Any]],
+    unknown: dict[str, set[str]],
+) -> list[tuple[Change, Change]]:
+    """The same-type pairs that can reach `minimum`; the others are never scored.
+
+    A pair's similarity is at most (leaves of the new object, outside its
+    unknown ones, that the old object has with the same value) / (how many
+    such leaves there are). A pair needing `need` of those `count` equal
+    leaves must share one of any `count - need + 1` of them, so an index of
+    the destroyed objects' (path, value) leaves, probed with the rarest ones,
+    finds every pair that can qualify without comparing all of them.
+    """
+    olds: dict[str, list[Change]] = {}
+    for g in gone:
+        olds.setdefault(g.type, []).append(g)
+    out: list[tuple[Change, Change]] = []
+    try:
+        index: dict[str, dict[tuple[str, Any], list[int]]] = {}
+        for type_, members in olds.items():
+            posting = index[type_] = {}
+            for i, g in enumerate(members):
+                for item in old_leaves[g.address].items():
+                    posting.setdefault(item, []).append(i)
+        for n in new:
+            members, posting = olds[n.type], index[n.type]
+            ours = unknown[n.address]
+            comparable = [i for i in new_leaves[n.address].items() if not _under(i[0], ours)]
+            count = len(comparable)
+            need = next((k for k in range(count + 1) if k / count >= minimum), None) if count else 0
+            if need is None:
+                continue
+            if need == 0:
+                out.extend((g, n) for g in members)
+                continue
+            comparable.sort(key=lambda item: len(posting.get(item, ())))
+            hits = set().union(*(posting.get(item, ()) for item in comparable[: count - need + 1]))
+            out.extend((members[i], n) for i in sorted(hits))
+    except TypeError:  # an unhashable leaf value: compare every pair
+        return [(g, n) for g in gone for n in new if g.type == n.type]
     return out
 
 
