@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -121,14 +121,28 @@ def check(ctx: Context) -> Iterator[Finding]:
         )
 
 
+@lru_cache(maxsize=4096)
+def _applicable(type_: str) -> tuple[Rule, ...]:
+    return tuple(r for r in rules() if any(fnmatch.fnmatchcase(type_, t) for t in r.types))
+
+
+@lru_cache(maxsize=4096)
+def _top_keys(type_: str) -> tuple[str, ...]:
+    """The attributes the rules for this type start from."""
+    return tuple(sorted({rule.path.split(".", 1)[0] for rule in _applicable(type_)}))
+
+
 def _lowered(change: Change) -> Iterator[tuple[str, str]]:
+    applicable = _applicable(change.type)
+    # Most changes hold none of the protection attributes: skip them undecoded.
+    attrs = change.attributes
+    if attrs is not None and not attrs.may_have_key(*_top_keys(change.type)):
+        return
     before, after = side(change, "before"), side(change, "after")
     if not isinstance(before, dict):
         return
     after = after if isinstance(after, dict) else {}
-    for rule in rules():
-        if not any(fnmatch.fnmatchcase(change.type, t) for t in rule.types):
-            continue
+    for rule in applicable:
         then = dict(lookup(before, rule.path))
         now = dict(lookup(after, rule.path))
         for at in sorted(set(then) | set(now)):

@@ -164,7 +164,19 @@ def _describe(grant: Grant) -> tuple[str, bool]:
     raise AssertionError(grant)
 
 
+def _reads_grants(type_: str) -> bool:
+    """Whether `_grants` looks at resources of this type at all."""
+    return (
+        type_ in POLICY_PATHS
+        or type_ in ARN_PATHS
+        or type_ == "azurerm_role_assignment"
+        or (type_.startswith("google_") and type_.endswith(("_iam_member", "_iam_binding")))
+    )
+
+
 def _grants(ctx: Context, change: Change, which: str) -> set[Grant]:
+    if not _reads_grants(change.type):
+        return set()  # without decoding and masking a value nothing reads
     value = side(change, which)
     if not isinstance(value, dict):
         return set()

@@ -86,8 +86,25 @@ def _ranges(specs: list[Any]) -> list[tuple[int, int]]:
     return out
 
 
+# The types `exposures` reads; others are skipped without decoding a value.
+_EXPOSING = frozenset(
+    {
+        "aws_security_group",
+        "aws_security_group_rule",
+        "aws_vpc_security_group_ingress_rule",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupIngress",
+        "google_compute_firewall",
+        "azurerm_network_security_rule",
+        "azurerm_network_security_group",
+    }
+)
+
+
 def exposures(change: Change, which: str) -> set[Exposure]:
     """Ports open to the internet on one side of a change."""
+    if change.type not in _EXPOSING:
+        return set()
     value = side(change, which)
     if not isinstance(value, dict):
         return set()

@@ -249,6 +249,22 @@ class Attributes:
                 return None
         return _mask(value, sensitive, unknown)
 
+    def may_have_key(self, *keys: str) -> bool:
+        """Whether an object key among `keys` may appear in either side (or in
+        what is unknown after apply). False only when none certainly does:
+        checked on the raw JSON bytes, so a check can skip a change without
+        decoding it; decoded sides, and bytes with escapes, always say True."""
+        needles = [msgspec.json.encode(key) for key in keys]
+        for part in (self._before, self._after, self._unknown):
+            if part is None:
+                continue
+            if not isinstance(part, (bytes, memoryview, msgspec.Raw)):
+                return True
+            raw = bytes(part)
+            if b"\\u" in raw or any(needle in raw for needle in needles):
+                return True
+        return False
+
     def changed_paths(self) -> tuple[Path, ...]:
         """Top-down paths whose values differ or become unknown (no values)."""
         before, _, _ = self._raw_side("before")
