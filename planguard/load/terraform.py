@@ -272,6 +272,9 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
     changes: list[Change] = []
     resources: dict[str, Resource] = {}
     seen: set[tuple[str, str | None]] = set()
+    # Parts of the document are let go as soon as they are read: on a 50k
+    # plan they are tens of MiB, and the peak is reached later, building edges.
+    planned, doc.planned_values = doc.planned_values, None
     for rc in doc.resource_changes or ():
         change = _change(path, rc)
         ident = (change.address, change.deposed)
@@ -289,10 +292,11 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
                 module=change.module,
             ),
         )
-    if doc.resource_changes is None and _state_resources(
-        doc.planned_values.root_module if doc.planned_values else None
-    ):
+    if doc.resource_changes is None and _state_resources(planned.root_module if planned else None):
         raise InputError(path, "plan lists planned resources but has no resource_changes")
+    del planned, seen
+    no_changes = doc.resource_changes is None
+    doc.resource_changes = []
 
     state = _state_resources(
         doc.prior_state.values.root_module if doc.prior_state and doc.prior_state.values else None
@@ -313,6 +317,7 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
         )
 
     drift = [_change(path, rc) for rc in doc.resource_drift]
+    doc.resource_drift = []
     outputs = []
     for name in sorted(doc.output_changes):
         oc = doc.output_changes[name]
@@ -325,7 +330,7 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"
     notes = []
-    if doc.resource_changes is None and not doc.errored:
+    if no_changes and not doc.errored:
         notes.append("no resource changes (refresh-only or empty plan)")
     return Plan(
         source=path,
@@ -353,14 +358,16 @@ def _edges(
 ) -> list[Edge]:
     """Instance-level edges from configuration references and prior-state depends_on."""
     index = _InstanceIndex(resources)
-    found: dict[tuple[str, str], str] = {}
+    # dependent -> {dependency: via}: nested rather than keyed by pairs, which
+    # on a 50k plan would be ~330k tuples held at the peak of the load.
+    found: dict[str, dict[str, str]] = {}
 
     def link(
         source: tfaddr.Address, src_text: str, target: str, key: Any, via: str, pins: Any = ()
     ) -> None:
         for dep in index.candidates(source, target, key, pins):
             if dep != src_text:
-                found.setdefault((src_text, dep), via)
+                found.setdefault(src_text, {}).setdefault(dep, via)
 
     # Config addresses each resource already refers to through configuration:
     # prior-state depends_on names config addresses without instance keys, so
@@ -414,7 +421,11 @@ def _edges(
                 continue
             link(src, sr.address, target.config_address, target.key, "state")
 
-    return [Edge(a, b, via) for (a, b), via in sorted(found.items())]
+    edges = []
+    for a in sorted(found):
+        deps = found.pop(a)
+        edges.extend([Edge(a, b, deps[b]) for b in sorted(deps)])
+    return edges
 
 
 class _InstanceIndex:

@@ -35,28 +35,37 @@ def _finding(f: Finding, suppressed: bool, reason: str | None) -> dict[str, Any]
     }
 
 
-def plan_summary(pr: PlanReview, paths: int = 3) -> dict[str, Any]:
+def _item(value: dict[str, Any], compact: bool) -> Any:
+    # A large plan has thousands of findings and rows: encoded one by one they
+    # take a fraction of the memory of the dicts, and encode to the same text.
+    return msgspec.Raw(msgspec.json.encode(value)) if compact else value
+
+
+def plan_summary(pr: PlanReview, paths: int = 3, *, compact: bool = False) -> dict[str, Any]:
     plan = pr.plan
     destructive = []
     for row in destructive_rows(pr):
         c = row.change
         impact = pr.impacts.get(c.address)
         destructive.append(
-            {
-                "address": c.address,
-                "type": c.type,
-                "action": c.action.value,
-                "order": c.order.value if c.order else None,
-                "conditional": c.conditional,
-                "deposed": c.deposed,
-                "reason": c.reason,
-                "reason_text": reason_text(c) or None,
-                "replace_paths": [list(p) for p in c.replace_paths],
-                "data_kind": row.data_kind,
-                "protection": row.protection or None,
-                "downstream": row.downstream,
-                "paths": [impact.path(m) for m in _nearest(impact, paths)] if impact else [],
-            }
+            _item(
+                {
+                    "address": c.address,
+                    "type": c.type,
+                    "action": c.action.value,
+                    "order": c.order.value if c.order else None,
+                    "conditional": c.conditional,
+                    "deposed": c.deposed,
+                    "reason": c.reason,
+                    "reason_text": reason_text(c) or None,
+                    "replace_paths": [list(p) for p in c.replace_paths],
+                    "data_kind": row.data_kind,
+                    "protection": row.protection or None,
+                    "downstream": row.downstream,
+                    "paths": [impact.path(m) for m in _nearest(impact, paths)] if impact else [],
+                },
+                compact,
+            )
         )
     return {
         "source": plan.source,
@@ -79,10 +88,11 @@ def _nearest(impact: Impact, n: int) -> list[str]:
     return heapq.nsmallest(n, impact.dependents, key=lambda m: (-impact.depth(m), m))
 
 
-def document(review: Review) -> dict[str, Any]:
+def document(review: Review, *, compact: bool = False) -> dict[str, Any]:
+    """The report as plain data; `compact` keeps findings and rows as encoded JSON."""
     v = review.verdict
-    findings = [_finding(f, False, None) for f in v.kept]
-    findings += [_finding(s.finding, True, s.reason) for s in v.suppressed]
+    findings = [_item(_finding(f, False, None), compact) for f in v.kept]
+    findings += [_item(_finding(s.finding, True, s.reason), compact) for s in v.suppressed]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "planguard", "version": review.version},
@@ -98,11 +108,16 @@ def document(review: Review) -> dict[str, Any]:
             "predicted": review.predicted,
             "notes": list(v.notes),
         },
-        "plans": [plan_summary(pr) for pr in review.plans],
+        "plans": [plan_summary(pr, compact=compact) for pr in review.plans],
         "findings": findings,
     }
 
 
 def render(review: Review) -> str:
-    raw = msgspec.json.encode(document(review))
-    return msgspec.json.format(raw, indent=2).decode() + "\n"
+    # Megabytes for a large plan: hold as few copies of the text as possible
+    # (the document dict is freed by encode's return, `raw` before the append).
+    raw = msgspec.json.format(msgspec.json.encode(document(review, compact=True)), indent=2)
+    text = raw.decode()
+    del raw
+    text += "\n"
+    return text
