@@ -214,11 +214,30 @@ def review(
         except ValueError as exc:
             raise UsageError(f"--fail-on: {exc}") from None
     checks = _checks(cfg, checks_dir)
-    loaded = _load(plans or [], max_size, before, after)
-    if hcl or base or source_dir or loaded:
-        from planguard.load import hcl as hcl_load
+    from planguard.progress import progress
 
-        loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
+    # Several big plan files: loaded and reviewed side by side, one process each.
+    reviewed = None
+    if plans and len(plans) > 1 and not (before or after or hcl or base):
+        from planguard.review import review_files
+
+        with progress("Reviewing plans…") as say:
+            reviewed = review_files(
+                plans,
+                checks,
+                cfg,
+                max_bytes=max_size * 1024 * 1024,
+                source_dir=source_dir,
+                done=lambda n, total: say(f"Reviewing plans… {n} of {total} done"),
+            )
+    if reviewed is not None:
+        loaded = [r.plan for r in reviewed]
+    else:
+        loaded = _load(plans or [], max_size, before, after)
+        if hcl or base or source_dir or loaded:
+            from planguard.load import hcl as hcl_load
+
+            loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
     acks = None
     ack_files = ack or (
         [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []
@@ -230,10 +249,16 @@ def review(
         else:
             for plan, accepted in loaded_ack.accepted.items():
                 acks.accepted[plan] = acks.accepted.get(plan, frozenset()) | accepted
-    from planguard.progress import progress
-
     with progress("Reviewing…"):
-        result = run_review(loaded, checks, cfg, actor=_actor(actor), acks=acks, fail_on=threshold)
+        result = run_review(
+            loaded,
+            checks,
+            cfg,
+            actor=_actor(actor),
+            acks=acks,
+            fail_on=threshold,
+            reviewed=reviewed,
+        )
         use_color = sys.stdout.isatty() and output is None if color is None else color
         text = render(result, Format(format.value), verbose=verbose, color=use_color)
         extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]

@@ -20,6 +20,10 @@ class InputError(PlanguardError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        # Raised in review worker processes and re-raised in the parent.
+        return type(self), (self.path, self.problem)
+
 
 class ConfigError(PlanguardError):
     """The configuration or an acknowledgement file is invalid (exit 2)."""
@@ -32,6 +36,9 @@ class ConfigError(PlanguardError):
         self.line = line
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.problem, self.line)
 
 
 class UsageError(PlanguardError):
