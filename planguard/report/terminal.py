@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape as _markup_escape
 from rich.table import Table
@@ -36,8 +37,9 @@ STYLE = {
 }
 COUNT_KEYS = ("create", "update", "replace", "delete", "forget", "move", "import", "read", "noop")
 TOP_ROWS = 15
+_MAX_WIDTH = {"why": 28, "data": 12, "protection": 18}
 TOP_FINDINGS = 20
-WIDTH = 120
+WIDTH = 150
 
 
 def render(review: Review, *, verbose: bool = False, color: bool = False) -> str:
@@ -79,7 +81,7 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
         console.print(f"note: {escape(note)}", style="yellow")
 
     counts = Table(title=None, box=None, pad_edge=False, header_style="bold")
-    counts.add_column("plan")
+    counts.add_column("plan", overflow="fold")
     for key in COUNT_KEYS:
         counts.add_column("destroy" if key == "delete" else key, justify="right")
     for pr in review.plans:
@@ -98,9 +100,18 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
             title_justify="left",
             header_style="bold",
             expand=False,
+            box=box.SIMPLE_HEAD,
         )
+        widest = min(40, max(len(r.change.address) for r in shown))
         for name in ("resource", "action", "why", "data", "protection", "downstream"):
-            table.add_column(name, justify="right" if name == "downstream" else "left")
+            # Addresses are what a reviewer acts on: wrap them, never cut them.
+            table.add_column(
+                name,
+                justify="right" if name == "downstream" else "left",
+                overflow="fold" if name == "resource" else "ellipsis",
+                min_width=widest if name == "resource" else None,
+                max_width=_MAX_WIDTH.get(name),
+            )
         for row in shown:
             table.add_row(
                 escape(row.change.address),
@@ -131,6 +142,10 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
             if verbose or f.severity.rank >= Severity.HIGH.rank:
                 for detail in f.details[: None if verbose else 3]:
                     console.print(Text(f"      {printable(detail)}", style="dim"))
+                if f.suggestion:
+                    console.print(Text("      suggested:", style="bold"))
+                    for line in f.suggestion.splitlines():
+                        console.print(Text(f"        {printable(line)}", style="green"))
         if len(v.kept) > len(shown):
             console.print(f"  … {len(v.kept) - len(shown)} more (--verbose lists all)", style="dim")
     if v.suppressed:
