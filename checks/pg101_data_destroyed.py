@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from planguard.checks._common import keeping_policy
 from planguard.findings import CheckMeta, Context, Finding, Severity
-from planguard.model import Action, Mode
+from planguard.model import Action, Mode, reason_words
 
 META = CheckMeta(
     id="PG101",
@@ -32,7 +32,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         kind = ctx.catalog.data_kind(change.type)
         if kind is None:
             continue
-        why = f" ({change.reason})" if change.reason else ""
+        why = f" ({reason_words(change.reason)})" if change.reason else ""
         policy = keeping_policy(change)
         if policy == "Retain":
             yield ctx.finding(

@@ -30,6 +30,29 @@ class Action(StrEnum):
 DESTRUCTIVE = frozenset({Action.DELETE, Action.REPLACE})
 
 
+# Terraform's action_reason values, in words a reviewer reads.
+REASONS = {
+    "replace_because_tainted": "tainted",
+    "replace_because_cannot_update": "attribute cannot be updated in place",
+    "replace_by_request": "replacement requested (-replace)",
+    "replace_by_triggers": "replace_triggered_by",
+    "delete_because_no_resource_config": "no longer in configuration",
+    "delete_because_wrong_repetition": "count/for_each changed",
+    "delete_because_count_index": "count index out of range",
+    "delete_because_each_key": "for_each key removed",
+    "delete_because_no_module": "module removed from configuration",
+    "delete_because_no_move_target": "moved target missing",
+    "read_because_config_unknown": "configuration known only at apply",
+    "read_because_dependency_pending": "depends on a pending change",
+    "read_because_check_nested": "read by a check block",
+}
+
+
+def reason_words(reason: str | None) -> str:
+    """The tool's reason code in plain words (unknown codes are shown as they are)."""
+    return REASONS.get(reason, reason) if reason else ""
+
+
 class ReplaceOrder(StrEnum):
     """Which half of a replacement happens first."""
 

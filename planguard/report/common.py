@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planguard.model import Action, Change, ReplaceOrder
+from planguard.model import REASONS, Action, Change, ReplaceOrder
 from planguard.review import PlanReview
 
 ACTION_WORD = {
@@ -17,22 +17,6 @@ ACTION_WORD = {
     Action.FORGET: "forget",
 }
 
-# Terraform's action_reason values, in words a reviewer reads.
-REASONS = {
-    "replace_because_tainted": "tainted",
-    "replace_because_cannot_update": "attribute cannot be updated in place",
-    "replace_by_request": "replacement requested (-replace)",
-    "replace_by_triggers": "replace_triggered_by",
-    "delete_because_no_resource_config": "no longer in configuration",
-    "delete_because_wrong_repetition": "count/for_each changed",
-    "delete_because_count_index": "count index out of range",
-    "delete_because_each_key": "for_each key removed",
-    "delete_because_no_module": "module removed from configuration",
-    "delete_because_no_move_target": "moved target missing",
-    "read_because_config_unknown": "configuration known only at apply",
-    "read_because_dependency_pending": "depends on a pending change",
-    "read_because_check_nested": "read by a check block",
-}
 
 PROTECTION_ATTRS = (
     "deletion_protection",
