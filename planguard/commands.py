@@ -259,6 +259,10 @@ def review(
             fail_on=threshold,
             reviewed=reviewed,
         )
+        from planguard.review import drop_values
+
+        for plan_review in result.plans:
+            drop_values(plan_review)  # reports need no values: free the plan bytes first
         use_color = sys.stdout.isatty() and output is None if color is None else color
         text = render(result, Format(format.value), verbose=verbose, color=use_color)
         extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]

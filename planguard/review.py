@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -32,6 +33,30 @@ class PlanReview:
     catalog: Catalog
     # What reports derive from the review, worked out once (report.common).
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def drop_values(pr: PlanReview) -> None:
+    """Let go of the plan's attribute values once the checks have run.
+
+    Reports read values only for the destructive rows (protection settings),
+    which are worked out first; the rest of a Terraform plan's values are
+    views into the plan file's bytes, so dropping them frees the largest
+    thing a review holds before the reports are rendered.
+    """
+    from planguard import values
+    from planguard.report.common import destructive_rows
+
+    rows = destructive_rows(pr)
+    plan = pr.plan
+    bare = {id(c): msgspec.structs.replace(c, attributes=None) for c in plan.changes}
+    plan.changes = [bare[id(c)] for c in plan.changes]
+    plan.drift = [msgspec.structs.replace(c, attributes=None) for c in plan.drift]
+    for impact in pr.impacts.values():
+        impact.change = bare.get(id(impact.change), impact.change)
+    pr.memo["destructive_rows"] = [
+        dataclasses.replace(row, change=bare.get(id(row.change), row.change)) for row in rows
+    ]
+    values.forget_recent()
 
 
 @dataclass

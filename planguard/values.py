@@ -157,6 +157,11 @@ _RECENT_MAX = 16
 _recent: dict[tuple[int, str], tuple[Attributes, tuple[Any, Any, Any]]] = {}
 
 
+def forget_recent() -> None:
+    """Drop the kept decoded sides (and with them the Attributes they belong to)."""
+    _recent.clear()
+
+
 def _at(mask: Any, i: int) -> Any:
     return mask[i] if isinstance(mask, list) and i < len(mask) else None
 
