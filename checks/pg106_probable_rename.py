@@ -123,9 +123,13 @@ def _under(path: str, prefixes: set[str]) -> bool:
     return any(path[: m.start()] in prefixes for m in _STEP.finditer(path))
 
 
-def _unknown_leaves(change: Change) -> set[str]:
-    """Leaf paths of the new object that are known only after apply."""
-    after = change.after()
+def _unknown_leaves(change: Change, after: Any = None) -> set[str]:
+    """Leaf paths of the new object that are known only after apply.
+
+    `after` is change.after() when the caller has it already (masking a
+    whole value is most of the cost)."""
+    if after is None:
+        after = change.after()
     out: set[str] = set()
 
     def walk(value: Any, at: str) -> None:
@@ -168,8 +172,10 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
     gone = [c for c in gone if c.type in types]
     new = [c for c in new if c.type in types]
     old_leaves = {c.address: _flatten(c.before()) for c in gone}
-    new_leaves = {c.address: _flatten(c.after()) for c in new}
-    unknown = {c.address: _unknown_leaves(c) for c in new}
+    afters = {c.address: c.after() for c in new}
+    new_leaves = {c.address: _flatten(afters[c.address]) for c in new}
+    unknown = {c.address: _unknown_leaves(c, afters[c.address]) for c in new}
+    del afters
     scored = []
     tops = {c.address: {k: _top(k) for k in old_leaves[c.address]} for c in gone}
     sides: dict[str, _NewSide] = {}
