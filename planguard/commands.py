@@ -238,6 +238,11 @@ def review(
             from planguard.load import hcl as hcl_load
 
             loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
+    import gc
+
+    # The plans live until the process ends: collections during the review
+    # need not walk their hundreds of thousands of objects again and again.
+    gc.freeze()
     acks = None
     ack_files = ack or (
         [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []

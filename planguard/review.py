@@ -194,6 +194,9 @@ def _review_file(
 
     plans = load([path], LoadOptions(max_bytes=max_bytes))
     plans = hcl_load.for_review(plans, [], source_dir=source_dir)
+    import gc
+
+    gc.freeze()  # as the CLI does: the plan outlives every collection here
     return [_pack(review_plan(plan, checks, config)) for plan in plans]
 
 
