@@ -387,7 +387,7 @@ def test_an_acknowledgement_committed_in_the_pr_is_the_other_way_through(
     github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(PLANS / "db-destroyed.json", step.tmp / "plan.json")
-    os.chdir(step.tmp)
+    step.monkeypatch.chdir(step.tmp)  # restored after the test
     assert main(["ack", "plan.json", "--by", "bob", "--reason", "decommissioned"]) == 0
     assert step.run(capsys) == 0
     assert step.outputs["blocked"] == "false"
