@@ -354,3 +354,23 @@ def test_rename_suggestion_is_an_hcl_block() -> None:
     if "PG106" not in text:
         pytest.skip("PG106 does not fire on its bad fixture in this build")
     assert '<pre lang="hcl"><code>moved {' in html
+
+
+def test_template_bytecode_cache_is_optional(tmp_path: Path, monkeypatch) -> None:
+    """A cache directory that cannot be created means no cache, not an error."""
+    from planguard.report import markdown
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert markdown._bytecode_cache() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cache = markdown._bytecode_cache()
+    assert cache is not None
+    env = markdown._environment.__wrapped__()
+    env.bytecode_cache = cache
+    first = env.get_template("comment.md.j2")
+    assert list((tmp_path / "cache" / "planguard" / "templates").iterdir())
+    env.cache.clear()
+    second = env.get_template("comment.md.j2")  # from the bytecode cache
+    assert first.root_render_func.__code__.co_code == second.root_render_func.__code__.co_code

@@ -12,6 +12,8 @@ level by level until the comment fits (see LEVELS).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,6 +95,14 @@ _ZWJ = "\u200d"
 # GFM turns bare URLs into links (the autolink extension); a crafted name must
 # not become a link in a comment the bot signs.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
+# One table for every character md_escape rewrites (str.translate, one pass in C).
+_ESCAPES = {
+    **{ord(ch): "\\" + ch for ch in _MD_PUNCT},
+    **{ord(ch): entity for ch, entity in _HTML.items()},
+    # GitHub links @name (and notifies) even after backslash or entity
+    # decoding; a zero-width joiner breaks the pattern, not the look.
+    ord("@"): "@" + _ZWJ,
+}
 
 
 def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
@@ -105,19 +115,7 @@ def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = _AUTOLINK.sub(_ZWJ, text)
-    out = []
-    for ch in text:
-        if ch in _HTML:
-            out.append(_HTML[ch])
-        elif ch in _MD_PUNCT:
-            out.append("\\" + ch)
-        elif ch == "@":
-            # GitHub links @name (and notifies) even after backslash or entity
-            # decoding; a zero-width joiner breaks the pattern, not the look.
-            out.append("@" + _ZWJ)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_ESCAPES)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -232,7 +230,7 @@ def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]
         impact = pr.impacts.get(row.change.address)
         if impact is None:
             continue
-        for member in sorted(impact.dependents, key=lambda m: (len(impact.path(m)), m)):
+        for member in sorted(impact.dependents, key=lambda m: (impact.depth(m), m)):
             if member not in seen:
                 seen.add(member)
                 impacted.append(member)
@@ -262,16 +260,36 @@ def _change_lines(pr: PlanReview) -> list[ChangeLine]:
     return lines
 
 
-def plan_view(pr: PlanReview, findings: list[Finding], limits: Limits) -> PlanView:
-    rows = destructive_rows(pr)
-    groups = group_findings(findings)
+def plan_view(
+    pr: PlanReview, findings: list[Finding], limits: Limits, memo: dict | None = None
+) -> PlanView:
+    """One plan's part of the comment at one level of detail.
+
+    `memo` (one dict per plan, shared by the levels of one `render`) keeps what
+    does not depend on the level: the rows, groups, graph, change lines, counts.
+    """
+    if memo is None:
+        memo = {}
+    if "rows" not in memo:
+        memo["rows"] = destructive_rows(pr)
+        memo["groups"] = group_findings(findings)
+        memo["counts"] = pr.plan.counts()
+    rows = memo["rows"]
+    groups = memo["groups"]
     shown_groups = groups if limits.findings is None else groups[: limits.findings]
-    graph, graph_nodes = _graph(pr, rows) if limits.graph else (None, 0)
+    if limits.graph:
+        if "graph" not in memo:
+            memo["graph"] = _graph(pr, rows)
+        graph, graph_nodes = memo["graph"]
+    else:
+        graph, graph_nodes = None, 0
     changes: list[ChangeLine] | None = None
     changes_more = 0
     named = {(r.change.address, r.change.deposed) for r in rows[: limits.rows]}
     if limits.all_changes:
-        every = _change_lines(pr)
+        if "changes" not in memo:
+            memo["changes"] = _change_lines(pr)
+        every = memo["changes"]
         changes = every[:MAX_CHANGES]
         changes_more = len(every) - len(changes)
         named |= {(line.change.address, line.change.deposed) for line in changes}
@@ -280,7 +298,7 @@ def plan_view(pr: PlanReview, findings: list[Finding], limits: Limits) -> PlanVi
         predicted=pr.plan.predicted,
         errored=pr.plan.errored,
         notes=sorted(pr.plan.notes),
-        counts=pr.plan.counts(),
+        counts=memo["counts"],
         rows=rows[: limits.rows],
         rows_more=max(0, len(rows) - limits.rows),
         groups=shown_groups,
@@ -335,16 +353,55 @@ def _headline(review: Review) -> dict[str, object]:
 # -- rendering ------------------------------------------------------------------
 
 
+# Part of the bytecode cache key: compiled templates depend on these settings
+# (and on jinja2's version, which the cache checks itself), not just the source.
+_ENV_OPTIONS = {
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs; a cache that cannot be read or
+    written is no cache, never an error."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{name}|{sorted(_ENV_OPTIONS.items())}", filename)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiling the comment template takes ~60 ms, loading it compiled ~1 ms."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "planguard", "templates")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return None
+    return _BytecodeCache(directory)
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("planguard.report", "templates"),
         # HTML autoescaping is wrong for Markdown; md_escape does the job.
-        autoescape=False,
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
+        **_ENV_OPTIONS,
     )
     env.filters["md_escape"] = md_escape
     env.filters["md_code"] = md_code
@@ -353,56 +410,107 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _render(review: Review, limits: Limits) -> tuple[str, int, int]:
-    """The comment at one level of detail, with the findings and changes it leaves out."""
+@cache
+def _template() -> jinja2.Template:
+    return _environment().get_template("comment.md.j2")
+
+
+@dataclass
+class _Shared:
+    """What every level of one comment shares, worked out once per `render`."""
+
+    review: Review
+    by_plan: dict[str, list[Finding]]
+    other: list[Group]
+    memos: list[dict]
+    headline: dict[str, object]
+    total_changes: int
+    suppressed: list
+
+    @classmethod
+    def of(cls, review: Review) -> _Shared:
+        v = review.verdict
+        sources = {pr.plan.source for pr in review.plans}
+        by_plan: dict[str, list[Finding]] = {s: [] for s in sources}
+        orphans: list[Finding] = []
+        for f in v.kept:
+            (by_plan[f.plan] if f.plan in sources else orphans).append(f)
+        return cls(
+            review=review,
+            by_plan=by_plan,
+            other=group_findings(orphans),
+            memos=[{} for _ in review.plans],
+            headline=_headline(review),
+            total_changes=sum(
+                1 for pr in review.plans for c in pr.plan.changes if c.action is not Action.NOOP
+            ),
+            suppressed=sorted(v.suppressed, key=lambda s: (s.finding.sort_key, s.reason)),
+        )
+
+
+def _render(
+    review: Review, limits: Limits, shared: _Shared | None = None, stop_after: int | None = None
+) -> tuple[str, int, int]:
+    """The comment at one level of detail, with the findings and changes it leaves out.
+
+    With `stop_after`, rendering stops as soon as the text is longer than that:
+    the (partial) text returned is then only good for saying "too long".
+    """
+    if shared is None:
+        shared = _Shared.of(review)
     v = review.verdict
-    sources = {pr.plan.source for pr in review.plans}
-    by_plan: dict[str, list[Finding]] = {s: [] for s in sources}
-    orphans: list[Finding] = []
-    for f in v.kept:
-        (by_plan[f.plan] if f.plan in sources else orphans).append(f)
-    views = [plan_view(pr, by_plan[pr.plan.source], limits) for pr in review.plans]
-    other = group_findings(orphans)
+    views = [
+        plan_view(pr, shared.by_plan[pr.plan.source], limits, memo)
+        for pr, memo in zip(review.plans, shared.memos, strict=True)
+    ]
+    other = shared.other
     other_shown = other if limits.findings is None else other[: limits.findings]
     other_more = sum(g.size for g in other[len(other_shown) :])
     hidden_findings = sum(view.groups_more for view in views) + other_more
-    total_changes = sum(
-        1 for pr in review.plans for c in pr.plan.changes if c.action is not Action.NOOP
-    )
-    hidden_changes = max(0, total_changes - sum(view.shown_changes for view in views))
+    hidden_changes = max(0, shared.total_changes - sum(view.shown_changes for view in views))
     optional = [
         (key, name) for key, name in OPTIONAL_COLUMNS if any(view.counts[key] for view in views)
     ]
-    suppressed = sorted(v.suppressed, key=lambda s: (s.finding.sort_key, s.reason))
-    text = (
-        _environment()
-        .get_template("comment.md.j2")
-        .render(
-            marker=MARKER,
-            review=review,
-            verdict=v,
-            headline=_headline(review),
-            unconditional=any(f.unconditional for f in v.kept),
-            columns=[*COUNT_COLUMNS, *optional],
-            plans=views,
-            other_groups=other_shown,
-            other_more=other_more,
-            suppressed=suppressed[:MAX_SUPPRESSED] if limits.suppressed else [],
-            suppressed_more=max(0, len(suppressed) - MAX_SUPPRESSED) if limits.suppressed else 0,
-            limits=limits,
-            truncated=limits != LEVELS[0],
-            hidden_findings=hidden_findings,
-            hidden_changes=hidden_changes,
-        )
+    suppressed = shared.suppressed
+    chunks = _template().generate(
+        marker=MARKER,
+        review=review,
+        verdict=v,
+        headline=shared.headline,
+        unconditional=any(f.unconditional for f in v.kept),
+        columns=[*COUNT_COLUMNS, *optional],
+        plans=views,
+        other_groups=other_shown,
+        other_more=other_more,
+        suppressed=suppressed[:MAX_SUPPRESSED] if limits.suppressed else [],
+        suppressed_more=max(0, len(suppressed) - MAX_SUPPRESSED) if limits.suppressed else 0,
+        limits=limits,
+        truncated=limits != LEVELS[0],
+        hidden_findings=hidden_findings,
+        hidden_changes=hidden_changes,
     )
-    return text, hidden_findings, hidden_changes
+    if stop_after is None:
+        return "".join(chunks), hidden_findings, hidden_changes
+    parts = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > stop_after:
+            chunks.close()
+            break
+    return "".join(parts), hidden_findings, hidden_changes
 
 
 def render(review: Review, max_chars: int = MAX_CHARS) -> str:
     """The PR comment, never longer than `max_chars` characters."""
     text = ""
+    shared = _Shared.of(review)
     for limits in LEVELS:
-        text, hidden_findings, hidden_changes = _render(review, limits)
+        last = limits is LEVELS[-1]
+        text, hidden_findings, hidden_changes = _render(
+            review, limits, shared, None if last else max_chars
+        )
         if len(text) <= max_chars:
             return text
     # Even the barest level is too long (thousands of plans or findings): cut
