@@ -90,3 +90,18 @@ def render(findings: list[Finding], by: str | None, reason: str | None) -> bytes
         },
     }
     return msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n"
+
+
+def load_all(paths: list[str] | None) -> Acks | None:
+    """The acknowledgements in force: the files given, else `.planguard-ack.json`
+    when it exists; several files are merged plan by plan."""
+    files = paths or ([DEFAULT_ACK_FILE] if Path(DEFAULT_ACK_FILE).is_file() else [])
+    merged: Acks | None = None
+    for path in files:
+        acks = load(path)
+        if merged is None:
+            merged = acks
+            continue
+        for plan, accepted in acks.accepted.items():
+            merged.accepted[plan] = merged.accepted.get(plan, frozenset()) | accepted
+    return merged

@@ -257,17 +257,7 @@ def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: 
     checks = all_checks([*cfg.checks_dirs, *settings.checks_dir])
     validate_check_settings(cfg, {c.meta.id: c.meta.options for c in checks})
     plans = load(paths, LoadOptions(max_bytes=max_bytes))
-    ack_files = settings.ack or (
-        [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []
-    )
-    acks = None
-    for path in ack_files:
-        loaded = ack_mod.load(path)
-        if acks is None:
-            acks = loaded
-        else:
-            for plan, accepted in loaded.accepted.items():
-                acks.accepted[plan] = acks.accepted.get(plan, frozenset()) | accepted
+    acks = ack_mod.load_all(settings.ack)
     return review(plans, checks, cfg, actor=actor, acks=acks, fail_on=threshold)
 
 
