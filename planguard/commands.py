@@ -243,17 +243,7 @@ def review(
     # The plans live until the process ends: collections during the review
     # need not walk their hundreds of thousands of objects again and again.
     gc.freeze()
-    acks = None
-    ack_files = ack or (
-        [ack_mod.DEFAULT_ACK_FILE] if Path(ack_mod.DEFAULT_ACK_FILE).is_file() else []
-    )
-    for path in ack_files:
-        loaded_ack = ack_mod.load(path)
-        if acks is None:
-            acks = loaded_ack
-        else:
-            for plan, accepted in loaded_ack.accepted.items():
-                acks.accepted[plan] = acks.accepted.get(plan, frozenset()) | accepted
+    acks = ack_mod.load_all(ack)
     with progress("Reviewing…"):
         result = run_review(
             loaded,
