@@ -362,13 +362,6 @@ def _edges(
     # on a 50k plan would be ~330k tuples held at the peak of the load.
     found: dict[str, dict[str, str]] = {}
 
-    def link(
-        source: tfaddr.Address, src_text: str, target: str, key: Any, via: str, pins: Any = ()
-    ) -> None:
-        for dep in index.candidates(source, target, key, pins):
-            if dep != src_text:
-                found.setdefault(src_text, {}).setdefault(dep, via)
-
     # Config addresses each resource already refers to through configuration:
     # prior-state depends_on names config addresses without instance keys, so
     # it only adds what the configuration does not say more precisely.
@@ -381,9 +374,41 @@ def _edges(
             raise InputError(path, f"bad address in configuration: {exc}") from None
         for cfg_addr, targets in targets_by_config.items():
             referenced[cfg_addr] = {t for t, _, _, _ in targets}
-            for src, src_text in index.by_config.get(cfg_addr, ()):
-                for target, key, pins, via in targets:
-                    link(src, src_text, target, key, via, pins)
+            # Candidates depend on the source's module instance only, so the
+            # instances of one resource in one module instance (count and
+            # for_each siblings) share one merged {dependency: via}.
+            instances = index.by_config.get(cfg_addr)
+            if not instances:
+                continue
+            # Which instances of each target a source may mean depends on the
+            # module instance keys source and target share: the depth shared is
+            # the same for every instance of this resource, worked out once.
+            module_path = instances[0][0].module_path
+            plan = []
+            for target, key, pins, via in targets:
+                members = index.by_config.get(target)
+                if members:
+                    shared = _shared_prefix(module_path, members[0][0].module_path)
+                    plan.append((index.groups(target, shared), shared, key, pins, via))
+            merged_by_scope: dict[tuple, dict[str, str]] = {}
+            for src, src_text in instances:
+                merged = merged_by_scope.get(src.modules)
+                if merged is None:
+                    merged = merged_by_scope[src.modules] = {}
+                    keys = tuple([k for _, k in src.modules])
+                    for groups, shared, key, pins, via in plan:
+                        for dep in index.lookup(groups, keys[:shared], key, pins):
+                            merged.setdefault(dep, via)
+                if not merged:
+                    continue
+                deps = found.get(src_text)
+                if deps is None:
+                    deps = found[src_text] = dict(merged)
+                    deps.pop(src_text, None)
+                else:
+                    for dep, via in merged.items():
+                        if dep != src_text:
+                            deps.setdefault(dep, via)
 
     # Terraform writes prior-state depends_on transitively (an instance lists
     # the VPC its subnet is in). Keeping only the direct ones (a transitive
@@ -395,37 +420,67 @@ def _edges(
         if owner is not None:
             closure.setdefault(owner.config_address, set()).update(sr.depends_on)
     reduced: dict[tuple[str, ...], list[str]] = {}
+    # What one instance's depends_on adds, by (module instance, config address,
+    # list): count and for_each siblings list the same and get the same answer.
+    added: dict[tuple, list[str]] = {}
     for sr in state:
         src = index.parsed.get(sr.address)
         if src is None:
             continue
         listed = tuple(sr.depends_on)
-        # Instances of one resource list the same dependencies: reduce each list once.
-        direct = reduced.get(listed)
-        if direct is None:
-            direct = reduced[listed] = [
-                dep
-                for dep in listed
-                if not any(other != dep and dep in closure.get(other, ()) for other in listed)
-            ]
-        for dep in direct:
-            try:
-                target = tfaddr.parse(dep)
-            except tfaddr.AddressError:
-                # Whole-module dependencies ("module.x") name every resource in it.
-                for cfg_addr in index.by_config:
-                    if cfg_addr.startswith(dep + "."):
-                        link(src, sr.address, cfg_addr, None, "state")
-                continue
-            if target.config_address in referenced.get(src.config_address, ()):
-                continue
-            link(src, sr.address, target.config_address, target.key, "state")
+        scope = (src.modules, src.config_address, listed)
+        targets = added.get(scope)
+        if targets is None:
+            targets = added[scope] = _state_targets(
+                index, src, listed, reduced, closure, referenced.get(src.config_address, ())
+            )
+        if not targets:
+            continue
+        deps = found.get(sr.address)
+        if deps is None:
+            deps = found[sr.address] = {}
+        for dep in targets:
+            if dep != sr.address:
+                deps.setdefault(dep, "state")
 
     edges = []
     for a in sorted(found):
         deps = found.pop(a)
         edges.extend([Edge(a, b, deps[b]) for b in sorted(deps)])
     return edges
+
+
+def _state_targets(
+    index: _InstanceIndex,
+    src: tfaddr.Address,
+    listed: tuple[str, ...],
+    reduced: dict[tuple[str, ...], list[str]],
+    closure: dict[str, set[str]],
+    referenced: Any,
+) -> list[str]:
+    """The instances one prior-state depends_on list makes `src` depend on."""
+    # Instances of one resource list the same dependencies: reduce each list once.
+    direct = reduced.get(listed)
+    if direct is None:
+        direct = reduced[listed] = [
+            dep
+            for dep in listed
+            if not any(other != dep and dep in closure.get(other, ()) for other in listed)
+        ]
+    out: list[str] = []
+    for dep in direct:
+        try:
+            target = tfaddr.parse(dep)
+        except tfaddr.AddressError:
+            # Whole-module dependencies ("module.x") name every resource in it.
+            for cfg_addr in index.by_config:
+                if cfg_addr.startswith(dep + "."):
+                    out.extend(index.candidates(src, cfg_addr, None))
+            continue
+        if target.config_address in referenced:
+            continue
+        out.extend(index.candidates(src, target.config_address, target.key))
+    return out
 
 
 class _InstanceIndex:
@@ -462,16 +517,27 @@ class _InstanceIndex:
         if not members:
             return []
         shared = _shared_prefix(source.module_path, members[0][0].module_path)
+        prefix = tuple(k for _, k in source.modules[:shared])
+        return self.lookup(self.groups(target, shared), prefix, key, pins)
+
+    def groups(self, target: str, shared: int) -> dict[tuple, tuple[list[str], dict]]:
+        """Instances of `target` by the keys of their first `shared` module steps."""
         groups = self._groups.get((target, shared))
         if groups is None:
             groups = {}
-            for a, text in members:
+            for a, text in self.by_config.get(target, ()):
                 prefix = tuple(k for _, k in a.modules[:shared])
                 every, by_key = groups.setdefault(prefix, ([], {}))
                 every.append(text)
                 by_key.setdefault(a.key, []).append(text)
             self._groups[(target, shared)] = groups
-        group = groups.get(tuple(k for _, k in source.modules[:shared]))
+        return groups
+
+    def lookup(
+        self, groups: dict[tuple, tuple[list[str], dict]], prefix: tuple, key: Any, pins: Any
+    ) -> list[str]:
+        """The instances in one group (`prefix`) with instance key `key` (None: all)."""
+        group = groups.get(prefix)
         if group is None:
             return []
         every, by_key = group
