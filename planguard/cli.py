@@ -47,11 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError:  # newer typer releases vendor click
         from typer._click.exceptions import ClickException
 
-    from planguard import clicoerce
     from planguard.commands import app
     from planguard.errors import PlanguardError
-
-    clicoerce.install()
 
     try:
         result = app(args=argv, prog_name="planguard", standalone_mode=False)
