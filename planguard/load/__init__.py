@@ -126,6 +126,19 @@ def show_binary_plan(path: str) -> bytes:
     return proc.stdout
 
 
+def decode_object(path: str, data: bytes) -> dict[str, Any]:
+    """A JSON document that must be an object; anything else is an InputError."""
+    try:
+        doc = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, f"expected a JSON object, found a {type(doc).__name__}")
+    return doc
+
+
 def _kind(path: str, data: bytes) -> tuple[str, Any]:
     """("terraform", None) or a CloudFormation kind with its decoded document."""
     head = data[:4096].lstrip()
@@ -139,14 +152,7 @@ def _kind(path: str, data: bytes) -> tuple[str, Any]:
         raise InputError(path, "not JSON (and not a CloudFormation YAML template)")
     if b'"format_version"' in head[:512]:
         return "terraform", None
-    try:
-        doc = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(path, "JSON nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise InputError(path, f"expected a JSON object, found a {type(doc).__name__}")
+    doc = decode_object(path, data)
     if "format_version" in doc:
         return "terraform", None
     if "Changes" in doc and ({"ChangeSetName", "ChangeSetId", "StackName"} & doc.keys()):

@@ -47,8 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from planguard.errors import InputError
 from planguard.model import Action, Change, Edge, Location, OutputChange, Plan, PlanKind, Resource
 from planguard.values import Attributes
@@ -152,15 +150,9 @@ def read_cdk_out(path: str, max_bytes: int) -> list[tuple[str, str, Any, bytes]]
 
 
 def _json(path: str, data: bytes) -> dict[str, Any]:
-    try:
-        doc = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(path, "JSON nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise InputError(path, f"expected a JSON object, found a {type(doc).__name__}")
-    return doc
+    from planguard.load import decode_object
+
+    return decode_object(path, data)
 
 
 # -- entry points ----------------------------------------------------------------
