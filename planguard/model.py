@@ -93,6 +93,18 @@ class Resource(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     # in HCL, Metadata in CloudFormation): (check id, reason).
     ignores: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def of(cls, change: Change) -> Resource:
+        """The resource a change is about, as far as the change tells."""
+        return cls(
+            address=change.address,
+            type=change.type,
+            mode=change.mode,
+            config_address=change.config_address,
+            module=change.module,
+            location=change.location,
+        )
+
 
 class Change(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """One planned (or predicted) change to one resource instance."""

@@ -339,16 +339,7 @@ def _assemble(
                 )
         for change in stack.changes:
             changes.append(change)
-            resources.setdefault(
-                change.address,
-                Resource(
-                    address=change.address,
-                    type=change.type,
-                    config_address=change.config_address,
-                    module=change.module,
-                    location=change.location,
-                ),
-            )
+            resources.setdefault(change.address, Resource.of(change))
     seen: set[str] = set()
     for change in changes:
         if change.address in seen:

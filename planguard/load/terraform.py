@@ -282,16 +282,7 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
             raise InputError(path, f"duplicate resource change for {change.address}")
         seen.add(ident)
         changes.append(change)
-        resources.setdefault(
-            change.address,
-            Resource(
-                address=change.address,
-                type=change.type,
-                mode=change.mode,
-                config_address=change.config_address,
-                module=change.module,
-            ),
-        )
+        resources.setdefault(change.address, Resource.of(change))
     if doc.resource_changes is None and _state_resources(planned.root_module if planned else None):
         raise InputError(path, "plan lists planned resources but has no resource_changes")
     del planned, seen
