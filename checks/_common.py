@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from planguard.model import Action, Change
+from planguard.model import Action, Change, Mode
 from planguard.values import SENSITIVE, UNKNOWN
 
 # CloudFormation policies that keep the physical resource when the stack lets go of it.
@@ -76,3 +76,14 @@ def side(change: Change, which: str) -> Any:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def introducing(changes: Iterable[Change]) -> Iterator[Change]:
+    """Managed changes that can bring something new into being: creates, updates
+    and replacements (what a widening or exposure check compares)."""
+    for change in changes:
+        if change.mode is Mode.MANAGED and change.action in _INTRODUCING:
+            yield change
+
+
+_INTRODUCING = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE})

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import lookup, masked, side
+from planguard.checks._common import introducing, lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
-from planguard.model import Action, Change, Mode
+from planguard.model import Action, Change
 
 META = CheckMeta(
     id="PG201",
@@ -208,13 +208,7 @@ def _grants(ctx: Context, change: Change, which: str) -> set[Grant]:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    for change in ctx.plan.changes:
-        if change.mode is not Mode.MANAGED or change.action not in (
-            Action.CREATE,
-            Action.UPDATE,
-            Action.REPLACE,
-        ):
-            continue
+    for change in introducing(ctx.plan.changes):
         before = _grants(ctx, change, "before") if change.action is not Action.CREATE else set()
         new = _grants(ctx, change, "after") - before
         if change.action is Action.CREATE:

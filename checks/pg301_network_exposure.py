@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import masked, side
+from planguard.checks._common import introducing, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
-from planguard.model import Action, Change, Mode
+from planguard.model import Action, Change
 
 META = CheckMeta(
     id="PG301",
@@ -181,13 +181,7 @@ def _text(exp: Exposure) -> str:
 def check(ctx: Context) -> Iterator[Finding]:
     allowed = {int(p) for p in ctx.option(META, "allowed_ports")}
     critical = {int(p) for p in ctx.option(META, "critical_ports")}
-    for change in ctx.plan.changes:
-        if change.mode is not Mode.MANAGED or change.action not in (
-            Action.CREATE,
-            Action.UPDATE,
-            Action.REPLACE,
-        ):
-            continue
+    for change in introducing(ctx.plan.changes):
         after = exposures(change, "after")
         if not after:
             continue
