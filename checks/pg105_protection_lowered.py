@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from planguard.checks._common import lookup, masked, side
+from planguard.checks._common import is_cfn, lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -136,12 +136,13 @@ def _lowered(change: Change) -> Iterator[tuple[str, str]]:
     applicable = _applicable(change.type)
     # Most changes hold none of the protection attributes: skip them undecoded.
     attrs = change.attributes
-    if attrs is not None and not attrs.may_have_key(*_top_keys(change.type)):
+    if attrs is None or not attrs.may_have_key(*_top_keys(change.type)):
         return
-    before, after = side(change, "before"), side(change, "after")
-    if not isinstance(before, dict):
+    keys = _top_keys(change.type)
+    before = _protections(change, "before", keys)
+    if before is None:
         return
-    after = after if isinstance(after, dict) else {}
+    after = _protections(change, "after", keys) or {}
     for rule in applicable:
         then = dict(lookup(before, rule.path))
         now = dict(lookup(after, rule.path))
@@ -149,3 +150,12 @@ def _lowered(change: Change) -> Iterator[tuple[str, str]]:
             if lowered(rule, then.get(at), now.get(at)):
                 shown = f"{_shown(then.get(at))} → {_shown(now.get(at))}"
                 yield rule.what, f"{at}: {shown}"
+
+
+def _protections(change: Change, which: str, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """The attributes the rules start from, masked; None when the side is no object."""
+    if is_cfn(change.type):
+        # Properties merged in (see _common.side); templates are small.
+        whole = side(change, which)
+        return whole if isinstance(whole, dict) else None
+    return change.attributes.pick(which, keys)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from planguard.checks._common import is_cfn, masked, plural
+from planguard.checks._common import is_cfn, plural
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
 
@@ -43,22 +44,16 @@ _IGNORED = re.compile(
 )
 
 
-def _leaves(value: Any, at: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not _IGNORED.match(str(key)):
-                _leaves(item, f"{at}.{key}" if at else str(key), out)
-    elif isinstance(value, list) and value:
-        for i, item in enumerate(value):
-            _leaves(item, f"{at}[{i}]", out)
-    elif value is not None and value != [] and not masked(value):
-        out[at] = value
+@lru_cache(maxsize=65_536)
+def _ignored(key: str) -> bool:
+    return _IGNORED.match(key) is not None
 
 
-def _flatten(value: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    _leaves(value, "", out)
-    return out
+def _flat(change: Change, side: str) -> tuple[dict[str, Any], set[str]]:
+    """(comparable leaves by path, masked paths) of one side of a change."""
+    if change.attributes is None:
+        return {}, set()
+    return change.attributes.leaves(side, skip=_ignored)
 
 
 def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> float:
@@ -78,32 +73,35 @@ def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> f
 
 class _NewSide:
     """`similarity` against one new object, with what depends on it alone worked
-    out once: the same number for many candidate old objects, faster."""
+    out once: the same number for many candidate old objects, faster.
+
+    No leaf of the new object lies under one of its masked paths (flattening
+    stops there), so all of its leaves are comparable.
+    """
 
     def __init__(self, new: dict[str, Any], unknown: set[str]) -> None:
         self.new = new
         self.unknown = unknown
         self.present = {_top(k) for k in new}
-        self.comparable = [k for k in new if not _under(k, unknown)]
         self._under: dict[str, bool] = {}
 
     def similarity(self, old: dict[str, Any], tops: dict[str, str]) -> float:
         new, present, under = self.new, self.present, self._under
-        # Keys are the comparable new leaves plus the old-only leaves under a
-        # top-level attribute the new object has (as in `similarity`).
+        # Keys are the new leaves plus the old-only leaves under a top-level
+        # attribute the new object has (as in `similarity`).
         extra = 0
-        for k in old:
-            if k in new or tops[k] not in present:
+        for k in old.keys() - new.keys():
+            if tops[k] not in present:
                 continue
             hidden = under.get(k)
             if hidden is None:
                 hidden = under[k] = _under(k, self.unknown)
             extra += not hidden
-        total = len(self.comparable) + extra
+        total = len(new) + extra
         if not total:
             return 1.0
-        same = sum(1 for k in self.comparable if k in old and old[k] == new[k])
-        return same / total
+        # Leaves are scalars: equal (path, value) pairs are the equal leaves.
+        return len(new.items() & old.items()) / total
 
 
 def _top(path: str) -> str:
@@ -121,29 +119,6 @@ def _under(path: str, prefixes: set[str]) -> bool:
     # p is a parent of path when path continues it with "." or "[": look up
     # the part before each such separator (fewer than the prefixes, and hashed).
     return any(path[: m.start()] in prefixes for m in _STEP.finditer(path))
-
-
-def _unknown_leaves(change: Change, after: Any = None) -> set[str]:
-    """Leaf paths of the new object that are known only after apply.
-
-    `after` is change.after() when the caller has it already (masking a
-    whole value is most of the cost)."""
-    if after is None:
-        after = change.after()
-    out: set[str] = set()
-
-    def walk(value: Any, at: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{at}.{key}" if at else str(key))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, f"{at}[{i}]")
-        elif masked(value):
-            out.add(at)
-
-    walk(after, "")
-    return out
 
 
 def _relative(change: Change) -> str:
@@ -171,15 +146,16 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
     types = {c.type for c in gone} & {c.type for c in new}
     gone = [c for c in gone if c.type in types]
     new = [c for c in new if c.type in types]
-    old_leaves = {c.address: _flatten(c.before()) for c in gone}
-    afters = {c.address: c.after() for c in new}
-    new_leaves = {c.address: _flatten(afters[c.address]) for c in new}
-    unknown = {c.address: _unknown_leaves(c, afters[c.address]) for c in new}
-    del afters
+    old_leaves = {c.address: _flat(c, "before")[0] for c in gone}
+    new_leaves: dict[str, dict[str, Any]] = {}
+    # Leaves known only after apply (or masked) are not comparable.
+    unknown: dict[str, set[str]] = {}
+    for c in new:
+        new_leaves[c.address], unknown[c.address] = _flat(c, "after")
     scored = []
     tops = {c.address: {k: _top(k) for k in old_leaves[c.address]} for c in gone}
     sides: dict[str, _NewSide] = {}
-    for g, n in _candidates(gone, new, minimum, old_leaves, new_leaves, unknown):
+    for g, n in _candidates(gone, new, minimum, old_leaves, new_leaves):
         side = sides.get(n.address)
         if side is None:
             side = sides[n.address] = _NewSide(new_leaves[n.address], unknown[n.address])
@@ -205,16 +181,15 @@ def _candidates(
     minimum: float,
     old_leaves: dict[str, dict[str, Any]],
     new_leaves: dict[str, dict[str, Any]],
-    unknown: dict[str, set[str]],
 ) -> list[tuple[Change, Change]]:
     """The same-type pairs that can reach `minimum`; the others are never scored.
 
-    A pair's similarity is at most (leaves of the new object, outside its
-    unknown ones, that the old object has with the same value) / (how many
-    such leaves there are). A pair needing `need` of those `count` equal
-    leaves must share one of any `count - need + 1` of them, so an index of
-    the destroyed objects' (path, value) leaves, probed with the rarest ones,
-    finds every pair that can qualify without comparing all of them.
+    A pair's similarity is at most (leaves of the new object that the old
+    object has with the same value) / (how many leaves the new one has). A
+    pair needing `need` of those `count` equal leaves must share one of any
+    `count - need + 1` of them, so an index of the destroyed objects' (path,
+    value) leaves, probed with the rarest ones, finds every pair that can
+    qualify without comparing all of them.
     """
     olds: dict[str, list[Change]] = {}
     for g in gone:
@@ -229,8 +204,7 @@ def _candidates(
                     posting.setdefault(item, []).append(i)
         for n in new:
             members, posting = olds[n.type], index[n.type]
-            ours = unknown[n.address]
-            comparable = [i for i in new_leaves[n.address].items() if not _under(i[0], ours)]
+            comparable = list(new_leaves[n.address].items())
             count = len(comparable)
             need = next((k for k in range(count + 1) if k / count >= minimum), None) if count else 0
             if need is None:
@@ -256,11 +230,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         if g.module and n.module and g.module != n.module and _relative(g) == _relative(n):
             by_module.setdefault((g.module, n.module), []).append((g, n, score))
     handled: set[str] = set()
+    modules = _Modules(ctx) if any(len(g) >= 2 for g in by_module.values()) else None
     for (old_mod, new_mod), group in sorted(by_module.items(), key=lambda kv: kv[0]):
-        if len(group) < 2 or not _whole_module(ctx, old_mod, {g.address for g, _, _ in group}):
+        if len(group) < 2 or not modules.whole(old_mod, {g.address for g, _, _ in group}):
             continue
         handled.update(g.address for g, _, _ in group)
-        total = _members(ctx, old_mod)
+        total = modules.members(old_mod)
         yield ctx.finding(
             META,
             f"{old_mod} looks renamed to {new_mod}: all {plural(len(total), 'resource')} of it "
@@ -297,27 +272,35 @@ def _by_old(pair: tuple[Change, Change, float]) -> str:
     return pair[0].address
 
 
-def _members(ctx: Context, module: str) -> set[str]:
-    """Managed resources of `module` and the modules inside it, changed or not."""
-    prefix = module + "."
-    members = {
-        a for a, r in ctx.plan.resources.items() if a.startswith(prefix) and r.mode is Mode.MANAGED
-    }
-    members |= {
-        c.address
-        for c in ctx.plan.changes
-        if c.address.startswith(prefix) and c.mode is Mode.MANAGED
-    }
-    return members
+class _Modules:
+    """Managed members and destroyed addresses of every module, gathered in
+    one pass over the plan (modules inside a module count as its own)."""
 
+    def __init__(self, ctx: Context) -> None:
+        self.managed: dict[str, set[str]] = {}
+        self.destroyed: dict[str, set[str]] = {}
+        for address, r in ctx.plan.resources.items():
+            if r.module and r.mode is Mode.MANAGED:
+                self.managed.setdefault(r.module, set()).add(address)
+        for c in ctx.plan.changes:
+            if c.module and c.mode is Mode.MANAGED:
+                self.managed.setdefault(c.module, set()).add(c.address)
+            if c.module and c.action is Action.DELETE:
+                self.destroyed.setdefault(c.module, set()).add(c.address)
 
-def _whole_module(ctx: Context, module: str, matched: set[str]) -> bool:
-    """Nothing of `module` (or modules inside it) survives the plan unmatched."""
-    prefix = module + "."
-    members = _members(ctx, module)
-    destroyed = {
-        c.address
-        for c in ctx.plan.changes
-        if c.address.startswith(prefix) and c.action is Action.DELETE
-    }
-    return members <= destroyed and len(matched) * 2 >= len(members)
+    @staticmethod
+    def _within(table: dict[str, set[str]], module: str) -> set[str]:
+        inner = module + "."
+        out: set[str] = set()
+        for m, addresses in table.items():
+            if m == module or m.startswith(inner):
+                out |= addresses
+        return out
+
+    def members(self, module: str) -> set[str]:
+        return self._within(self.managed, module)
+
+    def whole(self, module: str, matched: set[str]) -> bool:
+        """Nothing of `module` survives the plan unmatched."""
+        members = self.members(module)
+        return members <= self._within(self.destroyed, module) and len(matched) * 2 >= len(members)

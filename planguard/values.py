@@ -10,7 +10,8 @@ known until apply. No other code path hands values out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -121,6 +122,75 @@ def _mask(value: Any, sensitive: Any, unknown: Any = None) -> Any:
     return value
 
 
+def _leaves(
+    value: Any,
+    sensitive: Any,
+    unknown: Any,
+    at: str,
+    skip: Callable[[str], bool] | None,
+    out: dict[str, Any],
+    hidden: set[str],
+) -> None:
+    """`_mask` and a flattening walk in one: the unmasked scalar leaves go to
+    `out` by path, the paths of what `_mask` would hide go to `hidden`."""
+    if sensitive is True or unknown is True:
+        hidden.add(at)
+        return
+    t = type(value)
+    if t is dict:
+        s = sensitive if type(sensitive) is dict and sensitive else None
+        u = unknown if type(unknown) is dict and unknown else None
+        for key, item in value.items():
+            if skip is not None and skip(key):
+                continue
+            path = f"{at}.{key}" if at else key
+            ti = type(item)
+            if item is None:
+                if (s is not None and s.get(key) is True) or (u is not None and u.get(key) is True):
+                    hidden.add(path)
+                continue
+            if ti is not bool and is_secret_key(key):
+                hidden.add(path)
+                continue
+            si = s.get(key) if s is not None else None
+            ui = u.get(key) if u is not None else None
+            if si is True or ui is True:
+                hidden.add(path)
+            elif ti is str:
+                if looks_secret_value(item):
+                    hidden.add(path)
+                else:
+                    out[path] = item
+            elif ti in _SCALARS:
+                out[path] = item
+            else:
+                _leaves(item, si, ui, path, skip, out, hidden)
+        if u is not None:
+            for key, flag in u.items():
+                if flag is True and key not in value and not (skip is not None and skip(key)):
+                    hidden.add(f"{at}.{key}" if at else key)
+    elif t is list:
+        s = sensitive if type(sensitive) is list else ()
+        u = unknown if type(unknown) is list else ()
+        ns, nu = len(s), len(u)
+        for i, item in enumerate(value):
+            _leaves(
+                item,
+                s[i] if i < ns else None,
+                u[i] if i < nu else None,
+                f"{at}[{i}]",
+                skip,
+                out,
+                hidden,
+            )
+    elif value is None:
+        return
+    elif t is str and looks_secret_value(value):
+        hidden.add(at)
+    else:
+        out[at] = value
+
+
 def _diff(a: Any, b: Any, path: Path, out: list[Path]) -> None:
     if type(a) is not type(b):
         out.append(path)
@@ -160,6 +230,13 @@ _recent: dict[tuple[int, str], tuple[Attributes, tuple[Any, Any, Any]]] = {}
 def forget_recent() -> None:
     """Drop the kept decoded sides (and with them the Attributes they belong to)."""
     _recent.clear()
+
+
+@lru_cache(maxsize=1024)
+def _key_pattern(keys: tuple[str, ...]) -> re.Pattern[bytes]:
+    """Any of `keys` as a JSON object key, or an escape (which could spell one)."""
+    quoted = b"|".join(re.escape(msgspec.json.encode(key)) for key in keys)
+    return re.compile(rb"\\u|(?:" + quoted + rb")\s*:" if keys else rb"\\u")
 
 
 def _at(mask: Any, i: int) -> Any:
@@ -254,19 +331,50 @@ class Attributes:
                 return None
         return _mask(value, sensitive, unknown)
 
+    def pick(self, side: str, keys: Iterable[str]) -> dict[str, Any] | None:
+        """The masked values of a few top-level attributes of one side (those
+        that are absent or null left out); None when the side is no object
+        (or is masked as a whole).
+        Cheaper than `side()` when a check needs a handful of attributes."""
+        value, sensitive, unknown = self._raw_side(side)
+        if sensitive is True or unknown is True or not isinstance(value, dict):
+            return None  # masked as a whole, or no object
+        out = {}
+        for key in keys:
+            item = self.get(side, (key,))
+            if item is not None:
+                out[key] = item
+        return out
+
+    def leaves(
+        self, side: str, skip: Callable[[str], bool] | None = None
+    ) -> tuple[dict[str, Any], set[str]]:
+        """One side flattened: ({"a.b[0].c": scalar}, {paths hidden}).
+
+        The leaves are what `side()` would show unmasked (absent, null and
+        empty values have none); hidden are the paths it would show masked
+        (sensitive, secret-looking, or known only after apply). `skip` drops
+        the subtrees of the object keys it is true for. Faster than
+        flattening `side()`: no masked copy is built.
+        """
+        out: dict[str, Any] = {}
+        hidden: set[str] = set()
+        _leaves(*self._raw_side(side), "", skip, out, hidden)
+        return out, hidden
+
     def may_have_key(self, *keys: str) -> bool:
         """Whether an object key among `keys` may appear in either side (or in
         what is unknown after apply). False only when none certainly does:
         checked on the raw JSON bytes, so a check can skip a change without
         decoding it; decoded sides, and bytes with escapes, always say True."""
-        needles = [msgspec.json.encode(key) for key in keys]
+        search = _key_pattern(keys).search
         for part in (self._before, self._after, self._unknown):
             if part is None:
                 continue
             if not isinstance(part, (bytes, memoryview, msgspec.Raw)):
                 return True
-            raw = bytes(part)
-            if b"\\u" in raw or any(needle in raw for needle in needles):
+            # re reads the buffer in place: no copy of the bytes.
+            if search(part) is not None:
                 return True
         return False
 

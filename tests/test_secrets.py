@@ -286,9 +286,59 @@ def test_the_model_hands_out_no_planted_secret() -> None:
             if change.attributes is None:
                 continue
             for side in ("before", "after"):
-                text = json.dumps(change.attributes.side(side), default=str)
+                whole = change.attributes.side(side)
+                leaves = change.attributes.leaves(side)[0]
+                picked = change.attributes.pick(side, whole if isinstance(whole, dict) else ())
+                text = json.dumps([whole, leaves, picked], default=str)
                 leaks += [(plan.source, change.address, side) for _ in _PLANTED.findall(text)]
     assert not leaks
+
+
+def _flatten(value: object, at: str, leaves: dict, hidden: set) -> None:
+    """The obvious flattening of a masked value, to hold `Attributes.leaves` to."""
+    from planguard.values import SENSITIVE, UNKNOWN
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{at}.{key}" if at else key, leaves, hidden)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _flatten(item, f"{at}[{i}]", leaves, hidden)
+    elif value in (SENSITIVE, UNKNOWN):
+        hidden.add(at)
+    elif value is not None:
+        leaves[at] = value
+
+
+def test_leaves_are_the_masked_value_flattened() -> None:
+    """`leaves()` masks without building the masked value: it must agree with `side()`."""
+    compared = 0
+    for plan in _loaded_secret_plans():
+        for change in [*plan.changes, *plan.drift]:
+            if change.attributes is None:
+                continue
+            for side in ("before", "after"):
+                leaves: dict = {}
+                hidden: set = set()
+                _flatten(change.attributes.side(side), "", leaves, hidden)
+                assert change.attributes.leaves(side) == (leaves, hidden), change.address
+                compared += bool(hidden)
+    assert compared >= 10
+
+
+def test_pick_is_side_restricted_to_the_keys() -> None:
+    for plan in _loaded_secret_plans():
+        for change in plan.changes:
+            if change.attributes is None:
+                continue
+            for side in ("before", "after"):
+                whole = change.attributes.side(side)
+                if not isinstance(whole, dict):
+                    assert change.attributes.pick(side, ["x"]) is None
+                    continue
+                keys = sorted(whole)[::2]
+                want = {k: whole[k] for k in keys if whole[k] is not None}
+                assert change.attributes.pick(side, keys) == want, change.address
 
 
 @pytest.mark.parametrize(
