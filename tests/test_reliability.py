@@ -426,3 +426,43 @@ def test_interrupt_is_not_a_pass() -> None:
     )
     assert out.returncode not in (0, 1), out
     assert out.stdout == ""
+
+
+# -- large files are mapped, not read ----------------------------------------------
+
+MAPPED = 5 * 1024 * 1024  # over planguard.load's mapping threshold
+
+
+def _padded(path: Path, head: bytes = b"", tail: bytes = b"") -> Path:
+    path.write_bytes(head + GOOD_PLAN.read_bytes() + b" " * MAPPED + tail)
+    return path
+
+
+def test_a_mapped_plan_loads_like_a_read_one(tmp_path: Path) -> None:
+    import mmap
+
+    import planguard.load as loader
+
+    big = _padded(tmp_path / "big.json")
+    assert isinstance(loader.read_buffer(str(big)), mmap.mmap)
+    assert isinstance(loader.read_buffer(str(GOOD_PLAN)), bytes)
+    [mapped] = loader.load([str(big)])
+    [read] = loader.load([str(GOOD_PLAN)])
+    assert mapped.counts() == read.counts()
+    assert mapped.edges == read.edges
+    for m, r in zip(mapped.changes, read.changes, strict=True):
+        assert (m.address, m.before(), m.after()) == (r.address, r.before(), r.after())
+    out = run("review", str(big), "--format", "json")
+    assert out.returncode == run("review", str(GOOD_PLAN)).returncode, out.stderr
+
+
+def test_a_mapped_plan_with_a_bad_byte_late_is_refused(tmp_path: Path) -> None:
+    big = _padded(tmp_path / "late.json", tail=b"\xff")
+    out = run("review", str(big))
+    assert_refused(out, str(big), "not UTF-8 text (bad byte at offset")
+
+
+def test_a_mapped_plan_with_a_byte_order_mark(tmp_path: Path) -> None:
+    big = _padded(tmp_path / "bom.json", head=b"\xef\xbb\xbf")
+    out = run("review", str(big), "--format", "json")
+    assert out.returncode in (0, 1), out.stderr

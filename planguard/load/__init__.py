@@ -7,8 +7,10 @@ that cannot read its input must not pass it.
 from __future__ import annotations
 
 import codecs
+import mmap
 import os
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,19 @@ class LoadOptions:
 
 def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """A file's bytes as UTF-8, after the checks every input goes through."""
+    return bytes(read_buffer(path, max_bytes, mapped=False))
+
+
+# From this size up a regular file is mapped rather than read: no copy of the
+# whole file into the heap first (0.13 s on a 300 MB plan), the same peak
+# memory, and the decoded plan's raw values point into the mapping.
+_MAP_MIN = 4 * 1024 * 1024
+
+
+def read_buffer(
+    path: str, max_bytes: int = DEFAULT_MAX_BYTES, *, mapped: bool = True
+) -> bytes | mmap.mmap:
+    """`read_bytes`, but a large regular file comes back memory-mapped."""
     p = Path(path)
     try:
         st = p.stat()
@@ -49,26 +64,31 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             " limit (raise it with --max-size)",
         )
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        if mapped and st.st_size >= _MAP_MIN and stat.S_ISREG(st.st_mode):
+            with open(p, "rb") as f:
+                data: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        else:
+            data = p.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: emptied since stat()
+        raise InputError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     return to_utf8(path, data)
 
 
-def to_utf8(path: str, data: bytes) -> bytes:
+def to_utf8(path: str, data: bytes | mmap.mmap) -> bytes | mmap.mmap:
     """Plans written by PowerShell arrive as UTF-16 with a byte-order mark."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    head = data[:4]
+    if head.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            data = data.decode("utf-16").encode("utf-8")
+            data = bytes(data).decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise InputError(path, "not valid UTF-16 text") from None
-    if data.startswith(_ZIP_MAGIC):
+    if data[:4] == _ZIP_MAGIC:
         return data
     if not _is_utf8(data):
         try:
-            data.decode("utf-8")
+            bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
     return data
@@ -77,13 +97,16 @@ def to_utf8(path: str, data: bytes) -> bytes:
 _CHUNK = 1 << 22
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: bytes | mmap.mmap) -> bool:
     """Whether `data` is valid UTF-8, without holding a decoded copy of it all
     (which for a 300 MB plan would double the peak memory of a review)."""
-    if data.isascii():
+    view = memoryview(data)
+    if isinstance(data, bytes):
+        if data.isascii():
+            return True
+    elif all(bytes(view[i : i + _CHUNK]).isascii() for i in range(0, len(view), _CHUNK)):
         return True
     decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
     try:
         for start in range(0, len(view), _CHUNK):
             decoder.decode(view[start : start + _CHUNK])
@@ -126,7 +149,7 @@ def show_binary_plan(path: str) -> bytes:
     return proc.stdout
 
 
-def decode_object(path: str, data: bytes) -> dict[str, Any]:
+def decode_object(path: str, data: bytes | mmap.mmap) -> dict[str, Any]:
     """A JSON document that must be an object; anything else is an InputError."""
     try:
         doc = msgspec.json.decode(data)
@@ -139,7 +162,7 @@ def decode_object(path: str, data: bytes) -> dict[str, Any]:
     return doc
 
 
-def _kind(path: str, data: bytes) -> tuple[str, Any]:
+def _kind(path: str, data: bytes | mmap.mmap) -> tuple[str, Any]:
     """("terraform", None) or a CloudFormation kind with its decoded document."""
     head = data[:4096].lstrip()
     if not head:
@@ -147,7 +170,7 @@ def _kind(path: str, data: bytes) -> tuple[str, Any]:
     if head[:1] != b"{" and head[:1] != b"[":
         from planguard.load import cloudformation
 
-        if cloudformation.looks_like_yaml_template(data):
+        if cloudformation.looks_like_yaml_template(bytes(data)):
             return "cfn-template", None
         raise InputError(path, "not JSON (and not a CloudFormation YAML template)")
     if b'"format_version"' in head[:512]:
@@ -181,8 +204,8 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
                 cfn.extend(cloudformation.read_cdk_out(path, options.max_bytes))
                 continue
             raise InputError(path, "is a directory (give plan files, or a cdk.out directory)")
-        data = read_bytes(path, options.max_bytes)
-        if data.startswith(_ZIP_MAGIC):
+        data = read_buffer(path, options.max_bytes)
+        if data[:4] == _ZIP_MAGIC:
             data = to_utf8(path, show_binary_plan(path))
         kind, doc = _kind(path, data)
         if kind == "terraform":
@@ -190,7 +213,7 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
 
             plans.append(terraform.load(path, data))
         else:
-            cfn.append((path, kind, doc, data))
+            cfn.append((path, kind, doc, bytes(data)))
     if cfn or options.before or options.after:
         from planguard.load import cloudformation
 

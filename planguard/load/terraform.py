@@ -7,6 +7,7 @@ values stay as raw JSON bytes inside `Attributes` until a check reads them.
 from __future__ import annotations
 
 import gc
+import mmap
 from typing import Any
 
 import msgspec
@@ -174,7 +175,7 @@ def check_format_version(path: str, version: object) -> None:
         )
 
 
-def load(path: str, data: bytes) -> Plan:
+def load(path: str, data: bytes | mmap.mmap) -> Plan:
     """Decode plan JSON bytes into a Plan; any problem is an InputError.
 
     The collector is paused meanwhile: loading makes hundreds of thousands of
@@ -191,7 +192,7 @@ def load(path: str, data: bytes) -> Plan:
             gc.enable()
 
 
-def _load(path: str, data: bytes) -> Plan:
+def _load(path: str, data: bytes | mmap.mmap) -> Plan:
     try:
         doc = _decoder.decode(data)
     except msgspec.ValidationError as exc:
