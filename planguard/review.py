@@ -46,16 +46,10 @@ def drop_values(pr: PlanReview) -> None:
     from planguard import values
     from planguard.report.common import destructive_rows
 
-    rows = destructive_rows(pr)
-    plan = pr.plan
-    bare = {id(c): msgspec.structs.replace(c, attributes=None) for c in plan.changes}
-    plan.changes = [bare[id(c)] for c in plan.changes]
-    plan.drift = [msgspec.structs.replace(c, attributes=None) for c in plan.drift]
-    for impact in pr.impacts.values():
-        impact.change = bare.get(id(impact.change), impact.change)
-    pr.memo["destructive_rows"] = [
-        dataclasses.replace(row, change=bare.get(id(row.change), row.change)) for row in rows
-    ]
+    destructive_rows(pr)  # kept in pr.memo for the reports
+    for change in (*pr.plan.changes, *pr.plan.drift):
+        if change.attributes is not None:
+            change.attributes.release()
     values.forget_recent()
 
 

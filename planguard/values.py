@@ -268,6 +268,11 @@ class Attributes:
         self._after_sensitive = after_sensitive
         self._unknown = after_unknown
 
+    def release(self) -> None:
+        """Let go of the values: every read from now on finds nothing."""
+        self._before = self._after = None
+        self._before_sensitive = self._after_sensitive = self._unknown = None
+
     @staticmethod
     def _load(part: Any) -> Any:
         if isinstance(part, (bytes, memoryview, msgspec.Raw)):
