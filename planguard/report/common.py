@@ -116,4 +116,9 @@ def _destructive_rows(pr: PlanReview) -> list[DestructiveRow]:
 
 
 def counts_row(pr: PlanReview) -> dict[str, int]:
-    return pr.plan.counts()
+    """The plan's counts by action, worked out once per plan review (every
+    report shows them, and counting walks every change)."""
+    counts = pr.memo.get("counts")
+    if counts is None:
+        counts = pr.memo["counts"] = pr.plan.counts()
+    return dict(counts)

@@ -12,7 +12,7 @@ import msgspec
 
 from planguard.findings import Finding
 from planguard.graph import Impact
-from planguard.report.common import destructive_rows, reason_text
+from planguard.report.common import counts_row, destructive_rows, reason_text
 from planguard.review import PlanReview, Review
 
 SCHEMA_VERSION = "1.0"
@@ -76,7 +76,7 @@ def plan_summary(pr: PlanReview, paths: int = 3, *, compact: bool = False) -> di
         "errored": plan.errored,
         "applyable": plan.applyable,
         "complete": plan.complete,
-        "counts": plan.counts(),
+        "counts": counts_row(pr),
         "resources": len(plan.resources),
         "destructive": destructive,
         "notes": list(plan.notes),

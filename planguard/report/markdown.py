@@ -23,7 +23,7 @@ import jinja2
 
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
-from planguard.report.common import DestructiveRow, action_label, destructive_rows
+from planguard.report.common import DestructiveRow, action_label, counts_row, destructive_rows
 from planguard.report.graph import to_mermaid
 from planguard.review import PlanReview, Review
 
@@ -273,7 +273,7 @@ def plan_view(
     if "rows" not in memo:
         memo["rows"] = destructive_rows(pr)
         memo["groups"] = group_findings(findings)
-        memo["counts"] = pr.plan.counts()
+        memo["counts"] = counts_row(pr)
     rows = memo["rows"]
     groups = memo["groups"]
     shown_groups = groups if limits.findings is None else groups[: limits.findings]
@@ -333,7 +333,7 @@ def _headline(review: Review) -> dict[str, object]:
         verbs.append(f"{'replaces' if n == 1 else 'replace'} {replace_}")
     totals = dict.fromkeys(("create", "update", "move", "import", "forget"), 0)
     for pr in review.plans:
-        counts = pr.plan.counts()
+        counts = counts_row(pr)
         for key in totals:
             totals[key] += counts[key]
     words = {"create": "to create", "update": "to update", "move": "moved", "import": "imported"}

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planguard.findings import Severity
-from planguard.report.common import destructive_rows
+from planguard.report.common import counts_row, destructive_rows
 from planguard.review import Review
 
 
@@ -85,7 +85,7 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
     for key in COUNT_KEYS:
         counts.add_column("destroy" if key == "delete" else key, justify="right")
     for pr in review.plans:
-        c = pr.plan.counts()
+        c = counts_row(pr)
         counts.add_row(escape(pr.plan.source), *(str(c[k]) for k in COUNT_KEYS))
     console.print()
     console.print(counts)
