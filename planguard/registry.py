@@ -126,26 +126,26 @@ def all_checks(user_dirs: list[str] | None = None) -> list[Check]:
 def run_checks(
     ctx: Context, checks: list[Check], disabled: frozenset[str] = frozenset()
 ) -> list[Finding]:
-    """Run every enabled check; a check that crashes becomes a blocking finding."""
-    findings: list[Finding] = []
-    for check in checks:
-        if check.meta.id in disabled:
-            continue
-        try:
-            findings.extend(check.run(ctx))
-        except Exception as exc:
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            findings.append(
-                Finding(
-                    check_id=CRASH_CHECK_ID,
-                    severity=Severity.CRITICAL,
-                    title="Plan integrity",
-                    message=(
-                        f"check {check.meta.id} crashed ({type(exc).__name__} at "
-                        f"{Path(frame.filename).name}:{frame.lineno}); the review is incomplete"
-                    ),
-                    plan=ctx.plan.source,
-                    unconditional=True,
-                )
+    """Run every enabled check in turn."""
+    return [f for check in checks if check.meta.id not in disabled for f in run_check(ctx, check)]
+
+
+def run_check(ctx: Context, check: Check) -> list[Finding]:
+    """One check's findings; a check that crashes becomes a blocking finding."""
+    try:
+        return list(check.run(ctx))
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        return [
+            Finding(
+                check_id=CRASH_CHECK_ID,
+                severity=Severity.CRITICAL,
+                title="Plan integrity",
+                message=(
+                    f"check {check.meta.id} crashed ({type(exc).__name__} at "
+                    f"{Path(frame.filename).name}:{frame.lineno}); the review is incomplete"
+                ),
+                plan=ctx.plan.source,
+                unconditional=True,
             )
-    return findings
+        ]

@@ -20,7 +20,7 @@ from planguard.findings import Context, Finding, Severity
 from planguard.graph import DependencyGraph, Impact
 from planguard.model import Plan
 from planguard.policy import Verdict, evaluate
-from planguard.registry import Check, run_checks
+from planguard.registry import Check, run_check
 
 
 @dataclass
@@ -65,15 +65,38 @@ class Review:
         return any(r.plan.predicted for r in self.plans)
 
 
-def review_plan(plan: Plan, checks: list[Check], config: Config) -> PlanReview:
-    graph = DependencyGraph(plan)
-    cycles = graph.cycles(limit=1)
-    if cycles:
-        loop = " → ".join([*cycles[0], cycles[0][0]])
-        raise InputError(plan.source, f"dependency cycle: {loop}")
+def review_plan(
+    plan: Plan, checks: list[Check], config: Config, *, aside: bool = True
+) -> PlanReview:
+    """Graph, impact and checks of one plan. On a big plan the checks that read
+    values run beside the graph in a forked process (planguard.aside) unless
+    `aside` is False; the findings are the same either way, in check order."""
+    from planguard import aside as aside_mod
+
     catalog = Catalog.load(config.data_bearing_types)
-    ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
-    findings = run_checks(ctx, checks, config.disable)
+    enabled = [c for c in checks if c.meta.id not in config.disable]
+    side = None
+    if aside and aside_mod.worthwhile(plan):
+        apart = Context(
+            plan=plan, graph=aside_mod.NoGraph(), catalog=catalog, settings=config.checks
+        )
+        side = aside_mod.Aside(apart, enabled)
+    try:
+        graph = DependencyGraph(plan)
+        cycles = graph.cycles(limit=1)
+        if cycles:
+            loop = " → ".join([*cycles[0], cycles[0][0]])
+            raise InputError(plan.source, f"dependency cycle: {loop}")
+        ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
+        apart_ids = side.ids if side is not None else frozenset()
+        found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in apart_ids}
+    except BaseException:
+        if side is not None:
+            side.cancel()
+        raise
+    if side is not None:
+        found.update(side.results())
+    findings = [f for c in enabled for f in found[c.meta.id]]
     return PlanReview(plan, graph, ctx.impacts, findings, catalog)
 
 
@@ -182,15 +205,18 @@ def _review_file(
     path: str, checks: list[Check], config: Config, max_bytes: int, source_dir: str | None
 ) -> list[_Packed]:
     """In a worker: what `planguard review` does for one plan file, up to the verdict."""
-    from planguard.load import LoadOptions, load
-    from planguard.load import hcl as hcl_load
+    from planguard.load import LoadOptions, load, sources_wanted
 
     plans = load([path], LoadOptions(max_bytes=max_bytes))
-    plans = hcl_load.for_review(plans, [], source_dir=source_dir)
+    if sources_wanted(plans, [], None, source_dir):
+        from planguard.load import hcl as hcl_load
+
+        plans = hcl_load.for_review(plans, [], source_dir=source_dir)
     import gc
 
     gc.freeze()  # as the CLI does: the plan outlives every collection here
-    return [_pack(review_plan(plan, checks, config)) for plan in plans]
+    # One worker per file already keeps the cores busy: no forks of its own.
+    return [_pack(review_plan(plan, checks, config, aside=False)) for plan in plans]
 
 
 # A review on its way back from a worker: the plan as msgpack (without
