@@ -133,16 +133,16 @@ def _top_keys(type_: str) -> tuple[str, ...]:
 
 
 def _lowered(change: Change) -> Iterator[tuple[str, str]]:
-    applicable = _applicable(change.type)
-    # Most changes hold none of the protection attributes: skip them undecoded.
-    attrs = change.attributes
-    if attrs is None or not attrs.may_have_key(*_top_keys(change.type)):
+    if change.attributes is None:
         return
     keys = _top_keys(change.type)
     before = _protections(change, "before", keys)
     if before is None:
         return
     after = _protections(change, "after", keys) or {}
+    if not before and not after:
+        return  # most changes hold none of the settings
+    applicable = _applicable(change.type)
     for rule in applicable:
         then = dict(lookup(before, rule.path))
         now = dict(lookup(after, rule.path))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -232,15 +231,30 @@ def forget_recent() -> None:
     _recent.clear()
 
 
-@lru_cache(maxsize=1024)
-def _key_pattern(keys: tuple[str, ...]) -> re.Pattern[bytes]:
-    """Any of `keys` as a JSON object key, or an escape (which could spell one)."""
-    quoted = b"|".join(re.escape(msgspec.json.encode(key)) for key in keys)
-    return re.compile(rb"\\u|(?:" + quoted + rb")\s*:" if keys else rb"\\u")
-
-
 def _at(mask: Any, i: int) -> Any:
     return mask[i] if isinstance(mask, list) and i < len(mask) else None
+
+
+_RAW_TYPES = (bytes, memoryview, msgspec.Raw)
+_decode_members = msgspec.json.Decoder(dict[str, msgspec.Raw] | bool | None).decode
+
+
+def _top(part: Any) -> Any:
+    """A part's top level: an object's members (raw ones left undecoded),
+    True, or None for anything else."""
+    if isinstance(part, _RAW_TYPES):
+        if not len(part):
+            return None
+        try:
+            part = _decode_members(part)
+        except msgspec.ValidationError:
+            return None  # a list, a number, a string: no members, not True
+    return part if isinstance(part, dict) or part is True else None
+
+
+def _member(members: dict[str, Any], key: str) -> Any:
+    item = members.get(key)
+    return _decode(item) if isinstance(item, msgspec.Raw) else item
 
 
 class Attributes:
@@ -340,13 +354,31 @@ class Attributes:
         """The masked values of a few top-level attributes of one side (those
         that are absent or null left out); None when the side is no object
         (or is masked as a whole).
-        Cheaper than `side()` when a check needs a handful of attributes."""
-        value, sensitive, unknown = self._raw_side(side)
+
+        Cheaper than `side()` when a check needs a handful of attributes: raw
+        JSON is split into its top-level members undecoded, and only the
+        members asked for are decoded.
+        """
+        if side == "before":
+            parts = (self._before, self._before_sensitive, None)
+        elif side == "after":
+            parts = (self._after, self._after_sensitive, self._unknown)
+        else:
+            raise ValueError(f"side must be 'before' or 'after', not {side!r}")
+        value, sensitive, unknown = (_top(part) for part in parts)
         if sensitive is True or unknown is True or not isinstance(value, dict):
             return None  # masked as a whole, or no object
+        s = sensitive if isinstance(sensitive, dict) else {}
+        u = unknown if isinstance(unknown, dict) else {}
         out = {}
         for key in keys:
-            item = self.get(side, (key,))
+            if key not in value and key not in s and key not in u:
+                continue
+            item = _member(value, key)
+            if item is not None and not isinstance(item, bool) and is_secret_key(key):
+                out[key] = SENSITIVE
+                continue
+            item = _mask(item, _member(s, key), _member(u, key))
             if item is not None:
                 out[key] = item
         return out
@@ -366,22 +398,6 @@ class Attributes:
         hidden: set[str] = set()
         _leaves(*self._raw_side(side), "", skip, out, hidden)
         return out, hidden
-
-    def may_have_key(self, *keys: str) -> bool:
-        """Whether an object key among `keys` may appear in either side (or in
-        what is unknown after apply). False only when none certainly does:
-        checked on the raw JSON bytes, so a check can skip a change without
-        decoding it; decoded sides, and bytes with escapes, always say True."""
-        search = _key_pattern(keys).search
-        for part in (self._before, self._after, self._unknown):
-            if part is None:
-                continue
-            if not isinstance(part, (bytes, memoryview, msgspec.Raw)):
-                return True
-            # re reads the buffer in place: no copy of the bytes.
-            if search(part) is not None:
-                return True
-        return False
 
     def changed_paths(self) -> tuple[Path, ...]:
         """Top-down paths whose values differ or become unknown (no values)."""

@@ -59,8 +59,10 @@ def protection_text(change: Change) -> str:
         parts.append(f"DeletionPolicy {change.deletion_policy}")
     if change.update_replace_policy and change.action is Action.REPLACE:
         parts.append(f"UpdateReplacePolicy {change.update_replace_policy}")
+    attrs = change.attributes
+    before = (attrs.pick("before", PROTECTION_ATTRS) if attrs is not None else None) or {}
     for attr in PROTECTION_ATTRS:
-        value = change.before(attr)
+        value = before.get(attr)
         if value is None:
             continue
         if attr == "skip_final_snapshot":
