@@ -234,15 +234,12 @@ def review(
         loaded = [r.plan for r in reviewed]
     else:
         loaded = _load(plans or [], max_size, before, after)
-        if hcl or base or source_dir or loaded:
+        from planguard.load import sources_wanted
+
+        if sources_wanted(loaded, hcl or [], base, source_dir):
             from planguard.load import hcl as hcl_load
 
             loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
-    import gc
-
-    # The plans live until the process ends: collections during the review
-    # need not walk their hundreds of thousands of objects again and again.
-    gc.freeze()
     acks = ack_mod.load_all(ack)
     with progress("Reviewing…"):
         result = run_review(

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from planguard.errors import InputError
-from planguard.model import Plan
+from planguard.model import Plan, PlanKind
 
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB; --max-size raises it
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -114,6 +114,24 @@ def _is_utf8(data: bytes | mmap.mmap) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def has_sources(directory: str) -> bool:
+    """Whether `directory` holds Terraform sources (.tf files)."""
+    try:
+        return any(n.endswith(".tf") for n in os.listdir(directory or "."))
+    except OSError:
+        return False
+
+
+def sources_wanted(
+    plans: list[Plan], hcl_dirs: list[str], base: str | None, source_dir: str | None
+) -> bool:
+    """Whether `hcl.for_review` has anything to do (the HCL reader costs an import)."""
+    return bool(hcl_dirs or base or source_dir) or any(
+        plan.kind is PlanKind.TERRAFORM and has_sources(os.path.dirname(plan.source) or ".")
+        for plan in plans
+    )
 
 
 def show_binary_plan(path: str) -> bytes:

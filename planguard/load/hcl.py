@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 
 from planguard.errors import InputError
-from planguard.load import hcl_parse, tfaddr
+from planguard.load import has_sources, hcl_parse, tfaddr
 from planguard.load.hcl_edges import edges
 from planguard.load.hcl_parse import Configuration, ModulePath, ResourceBlock, Source
 from planguard.load.hcl_sources import EmptySource, GitSource, WorkTree
@@ -476,13 +476,6 @@ def locate(plan: Plan, directory: str) -> Plan:
     plan.resources = resources_out
     plan.changes = changes
     return plan
-
-
-def has_sources(directory: str) -> bool:
-    try:
-        return any(n.endswith(".tf") for n in os.listdir(directory or "."))
-    except OSError:
-        return False
 
 
 def for_review(
