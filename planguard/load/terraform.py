@@ -351,7 +351,10 @@ def _edges(
     """Instance-level edges from configuration references and prior-state depends_on."""
     index = _InstanceIndex(resources)
     # dependent -> {dependency: via}: nested rather than keyed by pairs, which
-    # on a 50k plan would be ~330k tuples held at the peak of the load.
+    # on a 50k plan would be ~330k tuples held at the peak of the load. Count
+    # and for_each siblings get the same answers, so the inner dicts are
+    # shared between instances and never changed once stored; an edge from
+    # an instance to itself is dropped when the edges are built.
     found: dict[str, dict[str, str]] = {}
 
     # Config addresses each resource already refers to through configuration:
@@ -366,9 +369,6 @@ def _edges(
             raise InputError(path, f"bad address in configuration: {exc}") from None
         for cfg_addr, targets in targets_by_config.items():
             referenced[cfg_addr] = {t for t, _, _, _ in targets}
-            # Candidates depend on the source's module instance only, so the
-            # instances of one resource in one module instance (count and
-            # for_each siblings) share one merged {dependency: via}.
             instances = index.by_config.get(cfg_addr)
             if not instances:
                 continue
@@ -382,25 +382,24 @@ def _edges(
                 if members:
                     shared = _shared_prefix(module_path, members[0][0].module_path)
                     plan.append((index.groups(target, shared), shared, key, pins, via))
+            # An instance's dependencies depend on its first `depth` module
+            # steps only: instances of one resource under those (in sibling
+            # module instances further down) share one merged {dependency: via}.
+            depth = max((entry[1] for entry in plan), default=0)
             merged_by_scope: dict[tuple, dict[str, str]] = {}
             for src, src_text in instances:
-                merged = merged_by_scope.get(src.modules)
+                scope = src.modules[:depth]
+                merged = merged_by_scope.get(scope)
                 if merged is None:
-                    merged = merged_by_scope[src.modules] = {}
-                    keys = tuple([k for _, k in src.modules])
+                    merged = merged_by_scope[scope] = {}
+                    keys = tuple([k for _, k in scope])
                     for groups, shared, key, pins, via in plan:
                         for dep in index.lookup(groups, keys[:shared], key, pins):
                             merged.setdefault(dep, via)
                 if not merged:
                     continue
-                deps = found.get(src_text)
-                if deps is None:
-                    deps = found[src_text] = dict(merged)
-                    deps.pop(src_text, None)
-                else:
-                    for dep, via in merged.items():
-                        if dep != src_text:
-                            deps.setdefault(dep, via)
+                known = found.get(src_text)
+                found[src_text] = merged if known is None else {**merged, **known}
 
     # Terraform writes prior-state depends_on transitively (an instance lists
     # the VPC its subnet is in). Keeping only the direct ones (a transitive
@@ -415,6 +414,8 @@ def _edges(
     # What one instance's depends_on adds, by (module instance, config address,
     # list): count and for_each siblings list the same and get the same answer.
     added: dict[tuple, list[str]] = {}
+    # (what the configuration gave, scope) -> that plus what the state adds.
+    combined: dict[tuple, tuple[dict[str, str] | None, dict[str, str]]] = {}
     for sr in state:
         src = index.parsed.get(sr.address)
         if src is None:
@@ -428,17 +429,24 @@ def _edges(
             )
         if not targets:
             continue
-        deps = found.get(sr.address)
-        if deps is None:
-            deps = found[sr.address] = {}
-        for dep in targets:
-            if dep != sr.address:
-                deps.setdefault(dep, "state")
+        known = found.get(sr.address)
+        entry = combined.get((id(known), scope))
+        if entry is None or entry[0] is not known:
+            deps = dict.fromkeys(targets, "state")
+            if known:
+                deps.update(known)  # what the configuration says wins
+            entry = combined[(id(known), scope)] = (known, deps)
+        found[sr.address] = entry[1]
+    del combined
 
-    edges = []
+    edges: list[Edge] = []
+    ordered: dict[int, list[tuple[str, str]]] = {}
     for a in sorted(found):
-        deps = found.pop(a)
-        edges.extend([Edge(a, b, deps[b]) for b in sorted(deps)])
+        deps = found[a]
+        items = ordered.get(id(deps))
+        if items is None:
+            items = ordered[id(deps)] = sorted(deps.items())
+        edges.extend([Edge(a, b, via) for b, via in items if b != a])
     return edges
 
 
