@@ -94,10 +94,17 @@ def review_plan(
         if side is not None:
             side.cancel()
         raise
+    pr = PlanReview(plan, graph, ctx.impacts, [], catalog)
     if side is not None:
+        from planguard.report.common import counts_row, destructive_rows
+
+        # Work every report needs and no finding changes, done while the
+        # child (usually the longer half) finishes.
+        destructive_rows(pr)
+        counts_row(pr)
         found.update(side.results())
-    findings = [f for c in enabled for f in found[c.meta.id]]
-    return PlanReview(plan, graph, ctx.impacts, findings, catalog)
+    pr.findings = [f for c in enabled for f in found[c.meta.id]]
+    return pr
 
 
 def review(

@@ -230,10 +230,15 @@ def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]
         impact = pr.impacts.get(row.change.address)
         if impact is None:
             continue
+        if len(impacted) >= GRAPH_NODES:
+            # The graph is full: the rest only count (no need to order them).
+            seen.update(impact.dependents)
+            continue
         for member in sorted(impact.dependents, key=lambda m: (impact.depth(m), m)):
             if member not in seen:
                 seen.add(member)
                 impacted.append(member)
+    hidden = len(seen) - len(impacted)
     impacted = [a for a in impacted if a in pr.graph]
     if not impacted:
         return None, 0
@@ -241,10 +246,11 @@ def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]
     text = to_mermaid(pr.graph, only=chosen)
     if "-->" not in text:
         return None, 0  # lone nodes: the destructive table already says it all
-    more = len(impacted) - len(chosen)
+    total = len(impacted) + hidden  # dependents are always graph nodes
+    more = total - len(chosen)
     if more:
         text += f'  more["+{more} more"]\n'  # digits and fixed words only
-    return text, len(impacted)
+    return text, total
 
 
 def _change_lines(pr: PlanReview) -> list[ChangeLine]:
@@ -314,12 +320,8 @@ def plan_view(
 def _headline(review: Review) -> dict[str, object]:
     """Numbers for the one bold sentence: what the plans destroy and replace."""
     n = len(review.plans)
-    destroy = sum(
-        len([c for c in pr.plan.changes if c.action is Action.DELETE]) for pr in review.plans
-    )
-    replace_ = sum(
-        len([c for c in pr.plan.changes if c.action is Action.REPLACE]) for pr in review.plans
-    )
+    destroy = sum(counts_row(pr)["delete"] for pr in review.plans)
+    replace_ = sum(counts_row(pr)["replace"] for pr in review.plans)
     existing = sum(pr.plan.managed_in_state() for pr in review.plans)
     kinds: dict[str, int] = {}
     for pr in review.plans:
@@ -441,9 +443,7 @@ class _Shared:
             other=group_findings(orphans),
             memos=[{} for _ in review.plans],
             headline=_headline(review),
-            total_changes=sum(
-                1 for pr in review.plans for c in pr.plan.changes if c.action is not Action.NOOP
-            ),
+            total_changes=sum(len(pr.plan.changes) - counts_row(pr)["noop"] for pr in review.plans),
             suppressed=sorted(v.suppressed, key=lambda s: (s.finding.sort_key, s.reason)),
         )
 
