@@ -10,6 +10,7 @@ whole module is renamed, one module-level block replaces one per resource.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -81,17 +82,23 @@ class _NewSide:
 
     def __init__(self, new: dict[str, Any], unknown: set[str]) -> None:
         self.new = new
+        # Leaves are scalars: equal (path, value) items are the equal leaves.
+        self.items = frozenset(new.items())
         self.unknown = unknown
         self.present = {_top(k) for k in new}
         self._under: dict[str, bool] = {}
 
-    def similarity(self, old: dict[str, Any], tops: dict[str, str]) -> float:
+    def similarity(self, old: dict[str, Any], old_items: frozenset, minimum: float) -> float:
+        """The score, or 0.0 when it is certainly below `minimum`."""
         new, present, under = self.new, self.present, self._under
+        same = len(self.items & old_items)
+        if new and same / len(new) < minimum:
+            return 0.0  # the old-only leaves below can only lower it
         # Keys are the new leaves plus the old-only leaves under a top-level
         # attribute the new object has (as in `similarity`).
         extra = 0
         for k in old.keys() - new.keys():
-            if tops[k] not in present:
+            if _top(k) not in present:
                 continue
             hidden = under.get(k)
             if hidden is None:
@@ -100,10 +107,10 @@ class _NewSide:
         total = len(new) + extra
         if not total:
             return 1.0
-        # Leaves are scalars: equal (path, value) pairs are the equal leaves.
-        return len(new.items() & old.items()) / total
+        return same / total
 
 
+@lru_cache(maxsize=65_536)
 def _top(path: str) -> str:
     return path.split(".", 1)[0].split("[", 1)[0]
 
@@ -153,13 +160,13 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
     for c in new:
         new_leaves[c.address], unknown[c.address] = _flat(c, "after")
     scored = []
-    tops = {c.address: {k: _top(k) for k in old_leaves[c.address]} for c in gone}
+    old_items = {a: frozenset(leaves.items()) for a, leaves in old_leaves.items()}
     sides: dict[str, _NewSide] = {}
     for g, n in _candidates(gone, new, minimum, old_leaves, new_leaves):
         side = sides.get(n.address)
         if side is None:
             side = sides[n.address] = _NewSide(new_leaves[n.address], unknown[n.address])
-        score = side.similarity(old_leaves[g.address], tops[g.address])
+        score = side.similarity(old_leaves[g.address], old_items[g.address], minimum)
         if score >= minimum:
             # Ties go to the same name in another module, then the same module.
             rank = (-score, _relative(g) != _relative(n), g.module != n.module)
@@ -287,20 +294,23 @@ class _Modules:
                 self.managed.setdefault(c.module, set()).add(c.address)
             if c.module and c.action is Action.DELETE:
                 self.destroyed.setdefault(c.module, set()).add(c.address)
+        self._managed_names = sorted(self.managed)
+        self._destroyed_names = sorted(self.destroyed)
 
     @staticmethod
-    def _within(table: dict[str, set[str]], module: str) -> set[str]:
-        inner = module + "."
-        out: set[str] = set()
-        for m, addresses in table.items():
-            if m == module or m.startswith(inner):
-                out |= addresses
+    def _within(table: dict[str, set[str]], names: list[str], module: str) -> set[str]:
+        out = set(table.get(module, ()))
+        # Module names that continue `module` with "." sort together, between
+        # module + "." and module + "/" ("/" follows "." in code point order).
+        for name in names[bisect_left(names, module + ".") : bisect_left(names, module + "/")]:
+            out |= table[name]
         return out
 
     def members(self, module: str) -> set[str]:
-        return self._within(self.managed, module)
+        return self._within(self.managed, self._managed_names, module)
 
     def whole(self, module: str, matched: set[str]) -> bool:
         """Nothing of `module` survives the plan unmatched."""
         members = self.members(module)
-        return members <= self._within(self.destroyed, module) and len(matched) * 2 >= len(members)
+        destroyed = self._within(self.destroyed, self._destroyed_names, module)
+        return members <= destroyed and len(matched) * 2 >= len(members)
