@@ -80,10 +80,10 @@ class _NewSide:
     stops there), so all of its leaves are comparable.
     """
 
-    def __init__(self, new: dict[str, Any], unknown: set[str]) -> None:
+    def __init__(self, new: dict[str, Any], ids: frozenset[int], unknown: set[str]) -> None:
         self.new = new
-        # Leaves are scalars: equal (path, value) items are the equal leaves.
-        self.items = frozenset(new.items())
+        # The numbers of its (path, value) leaves: equal numbers, equal leaves.
+        self.items = ids
         self.unknown = unknown
         self.present = {_top(k) for k in new}
         self._under: dict[str, bool] = {}
@@ -159,14 +159,24 @@ def pairs(ctx: Context, minimum: float) -> list[tuple[Change, Change, float]]:
     unknown: dict[str, set[str]] = {}
     for c in new:
         new_leaves[c.address], unknown[c.address] = _flat(c, "after")
+    # Each distinct (path, value) leaf gets a number: sets of numbers index
+    # and intersect faster than sets of pairs (a tuple's hash is not kept).
+    numbers: dict[tuple[str, Any], int] = {}
+
+    def numbered(leaves: dict[str, Any]) -> frozenset[int]:
+        return frozenset([numbers.setdefault(item, len(numbers)) for item in leaves.items()])
+
+    old_ids = {a: numbered(leaves) for a, leaves in old_leaves.items()}
+    new_ids = {a: numbered(leaves) for a, leaves in new_leaves.items()}
     scored = []
-    old_items = {a: frozenset(leaves.items()) for a, leaves in old_leaves.items()}
     sides: dict[str, _NewSide] = {}
-    for g, n in _candidates(gone, new, minimum, old_leaves, new_leaves):
+    for g, n in _candidates(gone, new, minimum, old_ids, new_ids):
         side = sides.get(n.address)
         if side is None:
-            side = sides[n.address] = _NewSide(new_leaves[n.address], unknown[n.address])
-        score = side.similarity(old_leaves[g.address], old_items[g.address], minimum)
+            side = sides[n.address] = _NewSide(
+                new_leaves[n.address], new_ids[n.address], unknown[n.address]
+            )
+        score = side.similarity(old_leaves[g.address], old_ids[g.address], minimum)
         if score >= minimum:
             # Ties go to the same name in another module, then the same module.
             rank = (-score, _relative(g) != _relative(n), g.module != n.module)
@@ -186,8 +196,8 @@ def _candidates(
     gone: list[Change],
     new: list[Change],
     minimum: float,
-    old_leaves: dict[str, dict[str, Any]],
-    new_leaves: dict[str, dict[str, Any]],
+    old_ids: dict[str, frozenset[int]],
+    new_ids: dict[str, frozenset[int]],
 ) -> list[tuple[Change, Change]]:
     """The same-type pairs that can reach `minimum`; the others are never scored.
 
@@ -202,28 +212,26 @@ def _candidates(
     for g in gone:
         olds.setdefault(g.type, []).append(g)
     out: list[tuple[Change, Change]] = []
-    try:
-        index: dict[str, dict[tuple[str, Any], list[int]]] = {}
-        for type_, members in olds.items():
-            posting = index[type_] = {}
-            for i, g in enumerate(members):
-                for item in old_leaves[g.address].items():
-                    posting.setdefault(item, []).append(i)
-        for n in new:
-            members, posting = olds[n.type], index[n.type]
-            comparable = list(new_leaves[n.address].items())
-            count = len(comparable)
-            need = next((k for k in range(count + 1) if k / count >= minimum), None) if count else 0
-            if need is None:
-                continue
-            if need == 0:
-                out.extend((g, n) for g in members)
-                continue
-            comparable.sort(key=lambda item: len(posting.get(item, ())))
-            hits = set().union(*(posting.get(item, ()) for item in comparable[: count - need + 1]))
-            out.extend((members[i], n) for i in sorted(hits))
-    except TypeError:  # an unhashable leaf value: compare every pair
-        return [(g, n) for g in gone for n in new if g.type == n.type]
+    index: dict[str, dict[int, list[int]]] = {}
+    for type_, members in olds.items():
+        posting = index[type_] = {}
+        for i, g in enumerate(members):
+            for leaf in old_ids[g.address]:
+                posting.setdefault(leaf, []).append(i)
+    for n in new:
+        members, posting = olds[n.type], index[n.type]
+        comparable = list(new_ids[n.address])
+        count = len(comparable)
+        need = next((k for k in range(count + 1) if k / count >= minimum), None) if count else 0
+        if need is None:
+            continue
+        if need == 0:
+            out.extend((g, n) for g in members)
+            continue
+        # Rarest first; ties by number, so the probe does not depend on set order.
+        comparable.sort(key=lambda leaf: (len(posting.get(leaf, ())), leaf))
+        hits = set().union(*(posting.get(leaf, ()) for leaf in comparable[: count - need + 1]))
+        out.extend((members[i], n) for i in sorted(hits))
     return out
 
 
