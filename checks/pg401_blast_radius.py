@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from planguard.findings import CheckMeta, Context, Finding, Severity
-from planguard.graph import Impact
 from planguard.model import Action
 
 META = CheckMeta(
@@ -33,23 +32,14 @@ def check(ctx: Context) -> Iterator[Finding]:
     max_paths = int(ctx.option(META, "max_paths"))
     for address in sorted(ctx.impacts):
         impact = ctx.impacts[address]
-        if len(impact.dependents) < minimum:
+        if impact.count < minimum:
             continue
         change = impact.change
         verb = "destroyed" if change.action is Action.DELETE else "replaced"
         yield ctx.finding(
             META,
-            f"{address} is {verb} and {len(impact.dependents)} resources depend on it, "
+            f"{address} is {verb} and {impact.count} resources depend on it, "
             "directly or transitively",
             change=change,
-            details=explaining_paths(impact, max_paths),
+            details=[" → ".join(p) for p in impact.longest_paths(max_paths)],
         )
-
-
-def explaining_paths(impact: Impact, limit: int) -> list[str]:
-    """The longest chains to dependents at the end of a chain ("a → b → c")."""
-    paths = [impact.path(d) for d in impact.dependents]
-    inner = {step for p in paths for step in p[:-1]}
-    ends = [p for p in paths if p[-1] not in inner]
-    ends.sort(key=lambda p: (-len(p), p))
-    return [" → ".join(p) for p in ends[:limit]]

@@ -67,6 +67,24 @@ class Impact:
         node = self.graph._index.get(member)
         return self._bfs()[1].get(node, 0) if node is not None else 0
 
+    def longest_paths(self, limit: int) -> list[list[str]]:
+        """Up to `limit` of the longest chains down to dependents that end one
+        (no other chain goes on through them), longest first, then in order."""
+        parent, depth = self._bfs()
+        inner = set(parent.values())
+        ends: dict[int, list[int]] = {}
+        for node, d in depth.items():
+            if node not in inner:
+                ends.setdefault(d, []).append(node)
+        names = self.graph._names
+        out: list[list[str]] = []
+        for d in sorted(ends, reverse=True):
+            if len(out) >= limit:
+                break
+            chains = sorted(self.path(names[node]) for node in ends[d])
+            out.extend(chains[: limit - len(out)])
+        return out
+
     def path(self, member: str) -> list[str]:
         """The chain from the changed resource down to `member`, shortest first found."""
         parent, _ = self._bfs()
