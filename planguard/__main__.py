@@ -1,3 +1,3 @@
-from planguard.cli import main
+from planguard.cli import run
 
-raise SystemExit(main())
+run()

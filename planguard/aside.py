@@ -1,14 +1,18 @@
-"""Checks that read values run beside the graph, in a forked process.
+"""Checks that read values run beside the rest, in a forked process.
 
-On a big plan the checks that compare attribute values (renames, protection
-settings, policies, network rules) cost as much as building the dependency
-graph, computing the impact and running every other check together, and they
-need none of it. So the process forks once the plan is loaded: the child runs
-those checks on its copy-on-write view of the plan and sends back their
-findings (plain data) through a pipe, while the parent goes on with the graph.
+On a big plan the checks that compare attribute values (protection settings,
+renames, policies, network rules) cost as much as the dependency graph, the
+impact and every other check together, and they need none of those. So before
+the plans are loaded the process forks: the child loads the same files
+without dependency edges (which only the graph needs), runs those checks and
+sends their findings (plain data) back through a pipe, while the parent loads
+the plans in full and goes on with the graph and the other checks. Forking
+before the load keeps the two heaps apart: a child forked later would copy
+page after page of the parent's heap as it touched it.
+
 The parent merges the findings in the registry's order, so the result is the
-same as running every check in turn; if the child fails in any way, the
-parent runs the same checks itself.
+same as running every check in turn; if the child fails in any way, or saw
+different plans, the parent runs the same checks itself.
 """
 
 from __future__ import annotations
@@ -17,18 +21,21 @@ import os
 import pickle
 import sys
 import warnings
+from dataclasses import replace
 from typing import Any
 
-from planguard.findings import Context, Finding
-from planguard.model import Plan
+from planguard.config import Config
+from planguard.findings import Finding
 from planguard.registry import Check, run_check
 
 # Built-in checks that read attribute values and never the graph or the
 # impact (tests/test_aside.py holds them to that).
-ASIDE = frozenset({"PG106", "PG201", "PG301"})
+ASIDE = frozenset({"PG105", "PG106", "PG201", "PG301"})
 
-# Below this many changes a fork costs about what it saves.
-MIN_CHANGES = 2000
+# Below this much plan JSON in all, a second process costs about what it saves.
+MIN_BYTES = 8 * 1024 * 1024
+
+Results = list[dict[str, list[Finding]]]
 
 
 class NoGraph:
@@ -42,72 +49,106 @@ class NoGraph:
         raise RuntimeError("this check runs beside the graph and cannot read it")
 
 
-def worthwhile(plan: Plan) -> bool:
-    return (
-        len(plan.changes) >= MIN_CHANGES
-        and sys.platform == "linux"
-        and len(os.sched_getaffinity(0)) >= 2
-    )
+def wanted(paths: list[str], checks: list[Check], config: Config) -> bool:
+    """Whether forking pays: Terraform plan files, enough of them, two cores."""
+    from planguard.review import terraform_bytes
+
+    if sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2:
+        return False
+    if not any(c.meta.id in ASIDE and c.meta.id not in config.disable for c in checks):
+        return False
+    size = terraform_bytes(paths)
+    return size is not None and size >= MIN_BYTES
 
 
 class Aside:
-    """The checks of `checks` in ASIDE, running in a forked child."""
+    """The ASIDE checks of `checks`, run on `paths` in a forked child."""
 
-    def __init__(self, ctx: Context, checks: list[Check]) -> None:
-        self.checks = [c for c in checks if c.meta.id in ASIDE]
-        self._ctx = ctx
-        self._pid = 0
-        self._read = -1
-        if not self.checks:
-            return
+    def __init__(
+        self,
+        paths: list[str],
+        options: Any,
+        checks: list[Check],
+        config: Config,
+        source_dir: str | None = None,
+        *,
+        locate: bool = True,
+    ) -> None:
+        """`locate`: whether the caller gives the plans file:line from their
+        sources (hcl.for_review), as the child then must too."""
+        self.checks = [c for c in checks if c.meta.id in ASIDE and c.meta.id not in config.disable]
+        self.ids = frozenset(c.meta.id for c in self.checks)
+        self._results: Results | None = None
         read, write = os.pipe()
         with warnings.catch_warnings():
-            # Python 3.12+ warns about forking with threads (a TTY spinner's
-            # timer may be one): the child touches no lock they hold.
+            # Python 3.12+ warns about forking with threads running: the child
+            # takes no lock another thread may hold (it prints nothing).
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
-        if pid == 0:  # the child: run, send, and leave without cleanup
+        if pid == 0:
             code = 1
             try:
                 os.close(read)
-                found = {c.meta.id: run_check(ctx, c) for c in self.checks}
-                data = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+                found = self._run(paths, options, config, source_dir, locate)
                 with os.fdopen(write, "wb") as out:
-                    out.write(data)
+                    out.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
-                os._exit(code)
+                os._exit(code)  # no cleanup: the parent's files and buffers are its own
         os.close(write)
         self._pid, self._read = pid, read
 
-    @property
-    def ids(self) -> frozenset[str]:
-        return frozenset(c.meta.id for c in self.checks)
+    def _run(
+        self,
+        paths: list[str],
+        options: Any,
+        config: Config,
+        source_dir: str | None,
+        locate: bool,
+    ) -> tuple[list[tuple[str, int]], Results]:
+        from planguard.catalog import Catalog
+        from planguard.findings import Context
+        from planguard.load import load, sources_wanted
 
-    def results(self) -> dict[str, list[Finding]]:
-        """Findings by check id; run here instead when the child failed."""
-        if not self.checks:
-            return {}
-        found: dict[str, list[Finding]] | None = None
-        try:
-            with os.fdopen(self._read, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(self._pid, 0)
-            if os.waitstatus_to_exitcode(status) == 0:
-                found = pickle.loads(data)  # our own child's data
-        except (OSError, pickle.UnpicklingError, EOFError):
-            found = None
-        if not isinstance(found, dict) or set(found) != self.ids:
-            found = {c.meta.id: run_check(self._ctx, c) for c in self.checks}
-        return found
+        plans = load(paths, replace(options, edges=False))
+        if locate and sources_wanted(plans, [], None, source_dir):
+            from planguard.load import hcl
 
-    def cancel(self) -> None:
-        """The review stopped early: let the child go."""
-        if not self.checks or self._pid == 0:
-            return
+            plans = hcl.for_review(plans, [], source_dir=source_dir)
+        catalog = Catalog.load(config.data_bearing_types)
+        results = []
+        for plan in plans:
+            graph: Any = NoGraph()
+            ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
+            results.append({c.meta.id: run_check(ctx, c) for c in self.checks})
+        return [(p.source, len(p.changes)) for p in plans], results
+
+    def results(self, plans: list[Any]) -> Results | None:
+        """The child's findings for `plans` (as the parent loaded them), by
+        plan and check id; None when the child failed or saw other plans."""
+        if self._read >= 0:
+            # Not waiting for the child to exit (that is its memory being
+            # freed): a complete message is all it had to give.
+            try:
+                with os.fdopen(self._read, "rb") as pipe:
+                    data = pipe.read()
+                seen, found = pickle.loads(data)  # our own child's data
+                if seen == [(p.source, len(p.changes)) for p in plans]:
+                    self._results = found
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                self._results = None
+            self._read = -1
+        return self._results
+
+    def close(self) -> None:
+        """Reap the child; if its results were never read (the review
+        stopped early), it gets a broken pipe and exits first."""
         try:
-            os.close(self._read)
-            os.waitpid(self._pid, 0)
+            if self._read >= 0:
+                os.close(self._read)
+                self._read = -1
+            if self._pid:
+                os.waitpid(self._pid, 0)
+                self._pid = 0
         except OSError:
             pass
-        self._pid = 0

@@ -230,39 +230,62 @@ def review(
                 source_dir=source_dir,
                 done=lambda n, total: say(f"Reviewing plans… {n} of {total} done"),
             )
-    if reviewed is not None:
-        loaded = [r.plan for r in reviewed]
-    else:
-        loaded = _load(plans or [], max_size, before, after)
-        from planguard.load import sources_wanted
+    side = None
+    if reviewed is None and plans and not (before or after or hcl or base):
+        side = _aside(plans, checks, cfg, max_size, source_dir)
+    try:
+        if reviewed is not None:
+            loaded = [r.plan for r in reviewed]
+        else:
+            loaded = _load(plans or [], max_size, before, after)
+            from planguard.load import sources_wanted
 
-        if sources_wanted(loaded, hcl or [], base, source_dir):
-            from planguard.load import hcl as hcl_load
+            if sources_wanted(loaded, hcl or [], base, source_dir):
+                from planguard.load import hcl as hcl_load
 
-            loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
-    acks = ack_mod.load_all(ack)
-    with progress("Reviewing…"):
-        result = run_review(
-            loaded,
-            checks,
-            cfg,
-            actor=_actor(actor),
-            acks=acks,
-            fail_on=threshold,
-            reviewed=reviewed,
-        )
-        from planguard.review import drop_values
+                loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
+        acks = ack_mod.load_all(ack)
+        with progress("Reviewing…"):
+            result = run_review(
+                loaded,
+                checks,
+                cfg,
+                actor=_actor(actor),
+                acks=acks,
+                fail_on=threshold,
+                reviewed=reviewed,
+                aside=side,
+            )
+        with progress("Reporting…"):
+            from planguard.review import drop_values
 
-        for plan_review in result.plans:
-            drop_values(plan_review)  # reports need no values: free the plan bytes first
-        use_color = sys.stdout.isatty() and output is None if color is None else color
-        text = render(result, Format(format.value), verbose=verbose, color=use_color)
-        extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]
-        rendered = [(path, render(result, fmt)) for path, fmt in extra if path]
-    _write(text, output)
-    for path, body in rendered:
-        _write(body, path)
+            for plan_review in result.plans:
+                drop_values(plan_review)  # reports need no values: free the plan bytes first
+            use_color = sys.stdout.isatty() and output is None if color is None else color
+            text = render(result, Format(format.value), verbose=verbose, color=use_color)
+            extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]
+            rendered = [(path, render(result, fmt)) for path, fmt in extra if path]
+        _write(text, output)
+        for path, body in rendered:
+            _write(body, path)
+    finally:
+        if side is not None:
+            side.close()  # normally long gone by now; else told to stop
+    from planguard.cli import keep
+
+    keep(loaded, result)
     return 1 if result.verdict.blocked else 0
+
+
+def _aside(plans: list[str], checks, cfg, max_size: int, source_dir: str | None):
+    """The value-reading checks, started in another process before the load."""
+    from planguard import aside
+    from planguard.load import LoadOptions
+
+    if not aside.wanted(plans, checks, cfg):
+        return None
+    options = LoadOptions(max_bytes=max_size * 1024 * 1024)
+    return aside.Aside(plans, options, checks, cfg, source_dir)
 
 
 @app.command()

@@ -256,9 +256,19 @@ def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: 
             raise UsageError(f"fail-on: {exc}") from None
     checks = all_checks([*cfg.checks_dirs, *settings.checks_dir])
     validate_check_settings(cfg, {c.meta.id: c.meta.options for c in checks})
-    plans = load(paths, LoadOptions(max_bytes=max_bytes))
-    acks = ack_mod.load_all(settings.ack)
-    return review(plans, checks, cfg, actor=actor, acks=acks, fail_on=threshold)
+    from planguard import aside
+
+    options = LoadOptions(max_bytes=max_bytes)
+    side = None
+    if aside.wanted(paths, checks, cfg):
+        side = aside.Aside(paths, options, checks, cfg, locate=False)
+    try:
+        plans = load(paths, options)
+        acks = ack_mod.load_all(settings.ack)
+        return review(plans, checks, cfg, actor=actor, acks=acks, fail_on=threshold, aside=side)
+    finally:
+        if side is not None:
+            side.close()
 
 
 def _repo_path(path: str, workspace: str | None) -> str:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -21,6 +21,9 @@ from planguard.graph import DependencyGraph, Impact
 from planguard.model import Plan
 from planguard.policy import Verdict, evaluate
 from planguard.registry import Check, run_check
+
+if TYPE_CHECKING:
+    from planguard.aside import Aside
 
 
 @dataclass
@@ -66,43 +69,42 @@ class Review:
 
 
 def review_plan(
-    plan: Plan, checks: list[Check], config: Config, *, aside: bool = True
+    plan: Plan,
+    checks: list[Check],
+    config: Config,
+    *,
+    apart: Callable[[], dict[str, list[Finding]] | None] | None = None,
 ) -> PlanReview:
-    """Graph, impact and checks of one plan. On a big plan the checks that read
-    values run beside the graph in a forked process (planguard.aside) unless
-    `aside` is False; the findings are the same either way, in check order."""
-    from planguard import aside as aside_mod
+    """Graph, impact and checks of one plan, findings in check order.
+
+    `apart` gives the findings of the checks run beside the review (see
+    planguard.aside), or None when they could not be had: it is asked only
+    once every other check has run, and whatever it lacks is run here.
+    """
+    from planguard.aside import ASIDE
 
     catalog = Catalog.load(config.data_bearing_types)
     enabled = [c for c in checks if c.meta.id not in config.disable]
-    side = None
-    if aside and aside_mod.worthwhile(plan):
-        apart = Context(
-            plan=plan, graph=aside_mod.NoGraph(), catalog=catalog, settings=config.checks
-        )
-        side = aside_mod.Aside(apart, enabled)
-    try:
-        graph = DependencyGraph(plan)
-        cycles = graph.cycles(limit=1)
-        if cycles:
-            loop = " → ".join([*cycles[0], cycles[0][0]])
-            raise InputError(plan.source, f"dependency cycle: {loop}")
-        ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
-        apart_ids = side.ids if side is not None else frozenset()
-        found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in apart_ids}
-    except BaseException:
-        if side is not None:
-            side.cancel()
-        raise
+    graph = DependencyGraph(plan)
+    cycles = graph.cycles(limit=1)
+    if cycles:
+        loop = " → ".join([*cycles[0], cycles[0][0]])
+        raise InputError(plan.source, f"dependency cycle: {loop}")
+    ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
+    later = ASIDE if apart is not None else frozenset()
+    found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in later}
     pr = PlanReview(plan, graph, ctx.impacts, [], catalog)
-    if side is not None:
+    if apart is not None:
         from planguard.report.common import counts_row, destructive_rows
 
         # Work every report needs and no finding changes, done while the
-        # child (usually the longer half) finishes.
+        # checks beside finish.
         destructive_rows(pr)
         counts_row(pr)
-        found.update(side.results())
+        done = apart() or {}
+        for c in enabled:
+            if c.meta.id not in found:
+                found[c.meta.id] = done[c.meta.id] if c.meta.id in done else run_check(ctx, c)
     pr.findings = [f for c in enabled for f in found[c.meta.id]]
     return pr
 
@@ -117,16 +119,23 @@ def review(
     fail_on: Severity | None = None,
     today: dt.date | None = None,
     reviewed: list[PlanReview] | None = None,
+    aside: Aside | None = None,
 ) -> Review:
     """Review every plan and gate them together.
 
     `reviewed` are plans already reviewed (by `review_files`), in order, for
     the plans given; the verdict is always worked out here, over all of them.
+    `aside` runs the value-reading checks of `plans` in another process.
     """
     if reviewed is not None:
         reviews = list(reviewed)
         reviewed_plans = {id(r.plan) for r in reviews}
         reviews += [review_plan(p, checks, config) for p in plans if id(p) not in reviewed_plans]
+    elif aside is not None:
+        reviews = [
+            review_plan(plan, checks, config, apart=_apart(aside, plans, i))
+            for i, plan in enumerate(plans)
+        ]
     else:
         reviews = [review_plan(plan, checks, config) for plan in plans]
     findings = [f for r in reviews for f in r.findings]
@@ -134,6 +143,16 @@ def review(
         findings, plans, config, actor=actor, acks=acks, fail_on=fail_on, today=today
     )
     return Review(reviews, verdict, config, checks)
+
+
+def _apart(
+    aside: Aside, plans: list[Plan], i: int
+) -> Callable[[], dict[str, list[Finding]] | None]:
+    def get() -> dict[str, list[Finding]] | None:
+        results = aside.results(plans)
+        return results[i] if results is not None else None
+
+    return get
 
 
 # -- several plan files at once ---------------------------------------------------
@@ -164,7 +183,8 @@ def review_files(
     `done(finished, total)` is called as files finish.
     """
     workers = min(len(paths), jobs or os.cpu_count() or 1)
-    if workers < 2 or not _can_fork() or not _big_terraform_files(paths):
+    size = terraform_bytes(paths)
+    if workers < 2 or not _can_fork() or size is None or size < PARALLEL_MIN_BYTES:
         return None
     import concurrent.futures
     import multiprocessing
@@ -194,7 +214,9 @@ def _can_fork() -> bool:
     return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _big_terraform_files(paths: list[str]) -> bool:
+def terraform_bytes(paths: list[str]) -> int | None:
+    """How many bytes `paths` hold in all; None unless every one is a Terraform
+    plan JSON file (other inputs are combined, or read another way)."""
     total = 0
     for path in paths:
         try:
@@ -202,10 +224,10 @@ def _big_terraform_files(paths: list[str]) -> bool:
                 total += os.fstat(f.fileno()).st_size
                 head = f.read(512).lstrip()
         except OSError:
-            return False  # the ordinary path words the error
+            return None  # the ordinary path words the error
         if not (head.startswith(b"{") and b'"format_version"' in head):
-            return False
-    return total >= PARALLEL_MIN_BYTES
+            return None
+    return total
 
 
 def _review_file(
@@ -222,8 +244,7 @@ def _review_file(
     import gc
 
     gc.freeze()  # as the CLI does: the plan outlives every collection here
-    # One worker per file already keeps the cores busy: no forks of its own.
-    return [_pack(review_plan(plan, checks, config, aside=False)) for plan in plans]
+    return [_pack(review_plan(plan, checks, config)) for plan in plans]
 
 
 # A review on its way back from a worker: the plan as msgpack (without

@@ -1,7 +1,9 @@
-"""Checks run beside the graph in a forked process give the same findings."""
+"""Checks run beside the review in a forked process give the same findings."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -10,23 +12,22 @@ import pytest
 import planguard.aside as aside
 from helpers import FIXTURES, ROOT
 from planguard.catalog import Catalog
+from planguard.cli import main
 from planguard.config import Config
-from planguard.errors import InputError
 from planguard.findings import Context
-from planguard.load import load
+from planguard.load import LoadOptions, load
 from planguard.registry import all_checks, run_check
-from planguard.review import review_plan
+from planguard.review import review, review_plan
 
 PLANS = sorted(
     str(p.relative_to(ROOT))
-    for p in [*FIXTURES.glob("checks/PG*/*.json"), *FIXTURES.glob("scenarios/*.json")]
+    for p in [
+        *FIXTURES.glob("checks/PG*/*.json"),
+        *FIXTURES.glob("scenarios/*.json"),
+        *FIXTURES.glob("terraform/real/*/output.json"),
+    ]
     if p.name != "errored.json"
 )
-
-
-def _plan(path: str):
-    [plan] = load([str(ROOT / path)])
-    return plan
 
 
 def _no_children_left() -> bool:
@@ -37,13 +38,25 @@ def _no_children_left() -> bool:
     return False
 
 
+def _beside(paths: list[str], config: Config, checks=None, **kwargs):
+    """A review of `paths` with the aside checks run in a child, and one without."""
+    checks = checks or all_checks()
+    side = aside.Aside(paths, LoadOptions(), checks, config, locate=False, **kwargs)
+    try:
+        forked = review(load(paths), checks, config, aside=side)
+    finally:
+        side.close()
+    serial = review(load(paths), checks, config)
+    return forked, serial
+
+
 @pytest.mark.parametrize("path", PLANS)
 def test_aside_checks_never_read_the_graph(path: str) -> None:
-    plan = _plan(path)
+    [plan] = load([str(ROOT / path)])
     config = Config()
     catalog = Catalog.load(config.data_bearing_types)
     apart = Context(plan=plan, graph=aside.NoGraph(), catalog=catalog, settings=config.checks)
-    normal = review_plan(plan, all_checks(), config, aside=False)
+    normal = review_plan(plan, all_checks(), config)
     for check in all_checks():
         if check.meta.id not in aside.ASIDE:
             continue
@@ -53,19 +66,22 @@ def test_aside_checks_never_read_the_graph(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PLANS)
-def test_forked_review_equals_the_serial_one(path: str, monkeypatch) -> None:
-    monkeypatch.setattr(aside, "MIN_CHANGES", 0)
-    plan = _plan(path)
-    assert aside.worthwhile(plan)
-    forked = review_plan(plan, all_checks(), Config())
-    serial = review_plan(plan, all_checks(), Config(), aside=False)
-    assert forked.findings == serial.findings
+def test_forked_review_equals_the_serial_one(path: str) -> None:
+    forked, serial = _beside([str(ROOT / path)], Config())
+    assert [r.findings for r in forked.plans] == [r.findings for r in serial.plans]
+    assert forked.verdict == serial.verdict
     assert _no_children_left()
+
+
+def test_several_plans_at_once() -> None:
+    paths = [str(ROOT / p) for p in PLANS[:6]]
+    forked, serial = _beside(paths, Config())
+    assert [r.findings for r in forked.plans] == [r.findings for r in serial.plans]
+    assert sum(len(r.findings) for r in forked.plans) > 0
 
 
 def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
     """Whatever happens to the child, the parent runs the checks itself."""
-    monkeypatch.setattr(aside, "MIN_CHANGES", 0)
     parent = os.getpid()
     real_dumps = aside.pickle.dumps
 
@@ -75,24 +91,35 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
         return real_dumps(obj, *args, **kwargs)
 
     monkeypatch.setattr(aside.pickle, "dumps", dumps)
-    plan = _plan("fixtures/scenarios/incident-env-recreated.json")
-    forked = review_plan(plan, all_checks(), Config())
-    serial = review_plan(plan, all_checks(), Config(), aside=False)
-    assert forked.findings == serial.findings
-    assert any(f.check_id == "PG106" for f in forked.findings)
+    path = str(FIXTURES / "scenarios/incident-env-recreated.json")
+    side = aside.Aside([path], LoadOptions(), all_checks(), Config(), locate=False)
+    assert side.results(load([path])) is None
+    side.close()
+    forked, serial = _beside([path], Config())
+    assert forked.plans[0].findings == serial.plans[0].findings
+    assert any(f.check_id == "PG106" for f in forked.plans[0].findings)
     assert _no_children_left()
 
 
-def test_a_review_that_stops_early_reaps_its_child(monkeypatch) -> None:
-    monkeypatch.setattr(aside, "MIN_CHANGES", 0)
-    plan = _plan("fixtures/bad/dependency-cycle.json")
-    with pytest.raises(InputError, match="dependency cycle"):
-        review_plan(plan, all_checks(), Config())
+def test_a_child_that_saw_other_plans_is_not_believed() -> None:
+    one = str(FIXTURES / "scenarios/incident-env-recreated.json")
+    other = str(FIXTURES / "scenarios/vpc-delete.json")
+    side = aside.Aside([other], LoadOptions(), all_checks(), Config(), locate=False)
+    try:
+        assert side.results(load([one])) is None
+    finally:
+        side.close()
     assert _no_children_left()
 
 
-def test_disabled_and_user_checks_stay_in_order(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(aside, "MIN_CHANGES", 0)
+def test_a_review_that_stops_early_reaps_its_child() -> None:
+    path = str(FIXTURES / "bad/dependency-cycle.json")
+    side = aside.Aside([path], LoadOptions(), all_checks(), Config(), locate=False)
+    side.close()
+    assert _no_children_left()
+
+
+def test_disabled_and_user_checks_stay_in_order(tmp_path: Path) -> None:
     user = tmp_path / "pg901_anything.py"
     user.write_text(
         "from planguard.findings import CheckMeta, Severity\n"
@@ -104,9 +131,39 @@ def test_disabled_and_user_checks_stay_in_order(tmp_path: Path, monkeypatch) -> 
     )
     checks = all_checks([str(tmp_path)])
     config = Config(disable=frozenset({"PG105"}))
-    plan = _plan("fixtures/scenarios/incident-env-recreated.json")
-    forked = review_plan(plan, checks, config)
-    serial = review_plan(plan, checks, config, aside=False)
-    assert forked.findings == serial.findings
-    assert {f.check_id for f in forked.findings} >= {"PG106", "PG901"}
-    assert "PG105" not in {f.check_id for f in forked.findings}
+    path = str(FIXTURES / "scenarios/incident-env-recreated.json")
+    forked, serial = _beside([path], config, checks)
+    found = forked.plans[0].findings
+    assert found == serial.plans[0].findings
+    assert {f.check_id for f in found} >= {"PG106", "PG901"}
+    assert "PG105" not in {f.check_id for f in found}
+
+
+def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
+    small = str(FIXTURES / "scenarios/vpc-delete.json")
+    assert not aside.wanted([small], all_checks(), Config())
+    monkeypatch.setattr(aside, "MIN_BYTES", 0)
+    assert aside.wanted([small], all_checks(), Config()) == (len(os.sched_getaffinity(0)) >= 2)
+    template = str(FIXTURES / "cloudformation/changesets")  # not a Terraform plan file
+    assert not aside.wanted([template], all_checks(), Config())
+    everything_off = Config(disable=aside.ASIDE)
+    assert not aside.wanted([small], all_checks(), everything_off)
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "sarif"])
+def test_the_command_reports_the_same_bytes(fmt: str, monkeypatch) -> None:
+    """With sources next to the plan (file:line from main.tf), both ways."""
+    path = str(FIXTURES / "terraform/real/moved/output.json")
+    argv = ["review", path, "--format", fmt]
+    monkeypatch.setattr(aside, "MIN_BYTES", 0)
+    forked = _cli(argv)
+    assert _no_children_left()
+    monkeypatch.setattr(aside, "wanted", lambda *a: False)
+    assert forked == _cli(argv)

@@ -31,6 +31,9 @@ class LoadOptions:
     # CloudFormation template pair given as --before/--after.
     before: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
+    # False: Terraform plans come without dependency edges (for work that
+    # never reads the graph; see planguard.aside).
+    edges: bool = True
 
 
 def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -229,7 +232,7 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
         if kind == "terraform":
             from planguard.load import terraform
 
-            plans.append(terraform.load(path, data))
+            plans.append(terraform.load(path, data, edges=options.edges))
         else:
             cfn.append((path, kind, doc, bytes(data)))
     if cfn or options.before or options.after:

@@ -175,7 +175,7 @@ def check_format_version(path: str, version: object) -> None:
         )
 
 
-def load(path: str, data: bytes | mmap.mmap) -> Plan:
+def load(path: str, data: bytes | mmap.mmap, *, edges: bool = True) -> Plan:
     """Decode plan JSON bytes into a Plan; any problem is an InputError.
 
     The collector is paused meanwhile: loading makes hundreds of thousands of
@@ -185,14 +185,14 @@ def load(path: str, data: bytes | mmap.mmap) -> Plan:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(path, data)
+        return _load(path, data, edges)
     finally:
         tfaddr.forget()
         if enabled:
             gc.enable()
 
 
-def _load(path: str, data: bytes | mmap.mmap) -> Plan:
+def _load(path: str, data: bytes | mmap.mmap, with_edges: bool) -> Plan:
     try:
         doc = _decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -206,7 +206,7 @@ def _load(path: str, data: bytes | mmap.mmap) -> Plan:
         if bytes(doc.values) != b"null":
             raise InputError(path, "this is Terraform state JSON, not a plan")
         raise InputError(path, "not a Terraform plan: no planned_values or resource_changes")
-    return _build(path, doc)
+    return _build(path, doc, with_edges)
 
 
 def _action(path: str, rc: _ResourceChange) -> tuple[Action, ReplaceOrder | None]:
@@ -269,7 +269,7 @@ def _is_sensitive(raw: Raw) -> bool:
     return value is True or (isinstance(value, (dict, list)) and bool(value))
 
 
-def _build(path: str, doc: _PlanDoc) -> Plan:
+def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
     changes: list[Change] = []
     resources: dict[str, Resource] = {}
     seen: set[tuple[str, str | None]] = set()
@@ -317,7 +317,7 @@ def _build(path: str, doc: _PlanDoc) -> Plan:
         sensitive = _is_sensitive(oc.before_sensitive) or _is_sensitive(oc.after_sensitive)
         outputs.append(OutputChange(name, action, sensitive))
 
-    edges = _edges(path, doc, resources, state)
+    edges = _edges(path, doc, resources, state) if with_edges else []
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"
