@@ -79,6 +79,10 @@ class Aside:
         self.checks = [c for c in checks if c.meta.id in ASIDE and c.meta.id not in config.disable]
         self.ids = frozenset(c.meta.id for c in self.checks)
         self._results: Results | None = None
+        # Imported before the fork: both processes need them, the parent anyway.
+        import planguard.catalog
+        import planguard.load.terraform  # noqa: F401
+
         read, write = os.pipe()
         with warnings.catch_warnings():
             # Python 3.12+ warns about forking with threads running: the child
