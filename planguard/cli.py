@@ -8,9 +8,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import NoReturn
 
 from planguard import __version__
+
+TYPE_CHECKING = False  # not typing's: importing typing costs `--version` 5 ms
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 EXIT_PASS, EXIT_BLOCKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
