@@ -61,6 +61,25 @@ def wanted(paths: list[str], checks: list[Check], config: Config) -> bool:
     return size is not None and size >= MIN_BYTES
 
 
+def start(
+    paths: list[str],
+    options: Any,
+    checks: list[Check],
+    config: Config,
+    source_dir: str | None = None,
+    *,
+    locate: bool = True,
+) -> Aside | None:
+    """An `Aside` when it pays and the system lets us fork; else None (the
+    review then runs every check itself)."""
+    if not wanted(paths, checks, config):
+        return None
+    try:
+        return Aside(paths, options, checks, config, source_dir, locate=locate)
+    except OSError:  # no processes or pipes left: one process will do
+        return None
+
+
 class Aside:
     """The ASIDE checks of `checks`, run on `paths` in a forked child."""
 
@@ -88,7 +107,12 @@ class Aside:
             # Python 3.12+ warns about forking with threads running: the child
             # takes no lock another thread may hold (it prints nothing).
             warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read)
+                os.close(write)
+                raise
         if pid == 0:
             code = 1
             try:

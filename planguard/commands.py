@@ -282,10 +282,8 @@ def _aside(plans: list[str], checks, cfg, max_size: int, source_dir: str | None)
     from planguard import aside
     from planguard.load import LoadOptions
 
-    if not aside.wanted(plans, checks, cfg):
-        return None
     options = LoadOptions(max_bytes=max_size * 1024 * 1024)
-    return aside.Aside(plans, options, checks, cfg, source_dir)
+    return aside.start(plans, options, checks, cfg, source_dir)
 
 
 @app.command()

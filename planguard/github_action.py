@@ -259,9 +259,7 @@ def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: 
     from planguard import aside
 
     options = LoadOptions(max_bytes=max_bytes)
-    side = None
-    if aside.wanted(paths, checks, cfg):
-        side = aside.Aside(paths, options, checks, cfg, locate=False)
+    side = aside.start(paths, options, checks, cfg, locate=False)
     try:
         plans = load(paths, options)
         acks = ack_mod.load_all(settings.ack)

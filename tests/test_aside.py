@@ -167,3 +167,17 @@ def test_the_command_reports_the_same_bytes(fmt: str, monkeypatch) -> None:
     assert _no_children_left()
     monkeypatch.setattr(aside, "wanted", lambda *a: False)
     assert forked == _cli(argv)
+
+
+def test_no_fork_no_aside(monkeypatch) -> None:
+    """A system that cannot fork gets a review in one process, not an error."""
+    monkeypatch.setattr(aside, "MIN_BYTES", 0)
+
+    def fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(aside.os, "fork", fork)
+    path = str(FIXTURES / "scenarios/incident-env-recreated.json")
+    assert aside.start([path], LoadOptions(), all_checks(), Config()) is None
+    code, out = _cli(["review", path, "--format", "json"])
+    assert code == 1 and '"PG106"' in out
