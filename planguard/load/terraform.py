@@ -201,6 +201,12 @@ def _load(path: str, data: bytes | mmap.mmap, with_edges: bool) -> Plan:
         raise InputError(path, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError(path, "JSON nested too deeply") from None
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        # The decode touched every page of the file, which now counts in this
+        # process's memory although only the few values read later need it.
+        # Unmap them here: they stay in the page cache, and a later read of a
+        # value maps its page back. The model is built without them.
+        data.madvise(mmap.MADV_DONTNEED)
     check_format_version(path, doc.format_version)
     if doc.planned_values is None and doc.resource_changes is None and doc.configuration is None:
         if bytes(doc.values) != b"null":
