@@ -289,10 +289,18 @@ class Attributes:
 
     @staticmethod
     def _load(part: Any) -> Any:
-        if isinstance(part, (bytes, memoryview, msgspec.Raw)):
+        if isinstance(part, _RAW_TYPES):
             # Decoded in place: copying a Raw to bytes first costs as much as decoding.
             return _decode(part) if len(part) else None
         return part
+
+    def _parts(self, side: str) -> tuple[Any, Any, Any]:
+        """One side as kept: (value, sensitivity marks, unknown marks)."""
+        if side == "before":
+            return self._before, self._before_sensitive, None
+        if side == "after":
+            return self._after, self._after_sensitive, self._unknown
+        raise ValueError(f"side must be 'before' or 'after', not {side!r}")
 
     def _raw_side(self, side: str) -> tuple[Any, Any, Any]:
         # Reads come in runs on one change (a report's five protection
@@ -301,16 +309,8 @@ class Attributes:
         hit = _recent.get(key)
         if hit is not None:
             return hit[1]
-        if side == "before":
-            out = self._load(self._before), self._load(self._before_sensitive), None
-        elif side == "after":
-            out = (
-                self._load(self._after),
-                self._load(self._after_sensitive),
-                self._load(self._unknown),
-            )
-        else:
-            raise ValueError(f"side must be 'before' or 'after', not {side!r}")
+        value, sensitive, unknown = self._parts(side)
+        out = self._load(value), self._load(sensitive), self._load(unknown)
         if len(_recent) >= _RECENT_MAX:
             del _recent[next(iter(_recent))]
         # The entry holds `self`, so its id cannot be reused while it is cached.
@@ -359,13 +359,7 @@ class Attributes:
         JSON is split into its top-level members undecoded, and only the
         members asked for are decoded.
         """
-        if side == "before":
-            parts = (self._before, self._before_sensitive, None)
-        elif side == "after":
-            parts = (self._after, self._after_sensitive, self._unknown)
-        else:
-            raise ValueError(f"side must be 'before' or 'after', not {side!r}")
-        value, sensitive, unknown = (_top(part) for part in parts)
+        value, sensitive, unknown = (_top(part) for part in self._parts(side))
         if sensitive is True or unknown is True or not isinstance(value, dict):
             return None  # masked as a whole, or no object
         s = sensitive if isinstance(sensitive, dict) else {}
