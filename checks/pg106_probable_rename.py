@@ -57,45 +57,34 @@ def _flat(change: Change, side: str) -> tuple[dict[str, Any], set[str]]:
     return change.attributes.leaves(side, skip=_ignored)
 
 
-def similarity(old: dict[str, Any], new: dict[str, Any], unknown: set[str]) -> float:
-    """Share of comparable leaf values that are equal.
-
-    Not comparable: values of the new object known only after apply (and
-    everything under them), and values the old object has where the new one
-    has none at all (computed by the provider, not configured).
-    """
-    present = {_top(k) for k in new}
-    keys = {k for k in set(new) | {k for k in old if _top(k) in present} if not _under(k, unknown)}
-    if not keys:
-        return 1.0
-    same = sum(1 for k in keys if k in old and k in new and old[k] == new[k])
-    return same / len(keys)
-
-
 class _NewSide:
-    """`similarity` against one new object, with what depends on it alone worked
-    out once: the same number for many candidate old objects, faster.
+    """The similarity of one new object to candidate old ones, with what
+    depends on the new object alone worked out once.
 
-    No leaf of the new object lies under one of its masked paths (flattening
-    stops there), so all of its leaves are comparable.
+    Similarity is the share of comparable leaf values that are equal. Not
+    comparable: values of the new object known only after apply or masked
+    (and everything under them), and values the old object has where the new
+    one has none at all (computed by the provider, not configured). No leaf of
+    the new object lies under one of its masked paths (flattening stops
+    there), so all of its leaves are comparable.
     """
 
     def __init__(self, new: dict[str, Any], ids: frozenset[int], unknown: set[str]) -> None:
         self.new = new
         # The numbers of its (path, value) leaves: equal numbers, equal leaves.
-        self.items = ids
+        self.ids = ids
         self.unknown = unknown
         self.present = {_top(k) for k in new}
         self._under: dict[str, bool] = {}
 
-    def similarity(self, old: dict[str, Any], old_items: frozenset, minimum: float) -> float:
+    def similarity(self, old: dict[str, Any], old_ids: frozenset[int], minimum: float) -> float:
         """The score, or 0.0 when it is certainly below `minimum`."""
         new, present, under = self.new, self.present, self._under
-        same = len(self.items & old_items)
+        same = len(self.ids & old_ids)
         if new and same / len(new) < minimum:
             return 0.0  # the old-only leaves below can only lower it
-        # Keys are the new leaves plus the old-only leaves under a top-level
-        # attribute the new object has (as in `similarity`).
+        # Compared: the new leaves, and the old-only leaves under a top-level
+        # attribute the new object has, unless the new one masks them.
         extra = 0
         for k in old.keys() - new.keys():
             if _top(k) not in present:
