@@ -21,12 +21,15 @@ import os
 import pickle
 import sys
 import warnings
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from planguard.config import Config
 from planguard.findings import Finding
 from planguard.registry import Check, run_check
+
+if TYPE_CHECKING:
+    from planguard.load import LoadOptions
 
 # Built-in checks that read attribute values and never the graph or the
 # impact (tests/test_aside.py holds them to that).
@@ -49,54 +52,73 @@ class NoGraph:
         raise RuntimeError("this check runs beside the graph and cannot read it")
 
 
-def wanted(paths: list[str], checks: list[Check], config: Config) -> bool:
+@dataclass(frozen=True)
+class Job:
+    """What the child does: load `paths` as `options` say (without edges) and
+    run the ASIDE checks among `checks` that `config` leaves enabled."""
+
+    paths: list[str]
+    options: LoadOptions
+    checks: list[Check]
+    config: Config
+    source_dir: str | None = None
+    # Whether the caller gives the plans file:line from their sources
+    # (hcl.for_review), as the child then must too.
+    locate: bool = True
+
+    @property
+    def aside_checks(self) -> list[Check]:
+        disabled = self.config.disable
+        return [c for c in self.checks if c.meta.id in ASIDE and c.meta.id not in disabled]
+
+    def run(self) -> tuple[list[tuple[str, int]], Results]:
+        """In the child: (source and change count of each plan, findings by plan)."""
+        from planguard.catalog import Catalog
+        from planguard.findings import Context
+        from planguard.load import load, sources_wanted
+
+        plans = load(self.paths, replace(self.options, edges=False))
+        if self.locate and sources_wanted(plans, [], None, self.source_dir):
+            from planguard.load import hcl
+
+            plans = hcl.for_review(plans, [], source_dir=self.source_dir)
+        catalog = Catalog.load(self.config.data_bearing_types)
+        checks = self.aside_checks
+        results = []
+        for plan in plans:
+            graph: Any = NoGraph()
+            ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=self.config.checks)
+            results.append({c.meta.id: run_check(ctx, c) for c in checks})
+        return [(p.source, len(p.changes)) for p in plans], results
+
+
+def wanted(job: Job) -> bool:
     """Whether forking pays: Terraform plan files, enough of them, two cores."""
     from planguard.review import terraform_bytes
 
     if sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2:
         return False
-    if not any(c.meta.id in ASIDE and c.meta.id not in config.disable for c in checks):
+    if not job.aside_checks:
         return False
-    size = terraform_bytes(paths)
+    size = terraform_bytes(job.paths)
     return size is not None and size >= MIN_BYTES
 
 
-def start(
-    paths: list[str],
-    options: Any,
-    checks: list[Check],
-    config: Config,
-    source_dir: str | None = None,
-    *,
-    locate: bool = True,
-) -> Aside | None:
+def start(job: Job) -> Aside | None:
     """An `Aside` when it pays and the system lets us fork; else None (the
     review then runs every check itself)."""
-    if not wanted(paths, checks, config):
+    if not wanted(job):
         return None
     try:
-        return Aside(paths, options, checks, config, source_dir, locate=locate)
+        return Aside(job)
     except OSError:  # no processes or pipes left: one process will do
         return None
 
 
 class Aside:
-    """The ASIDE checks of `checks`, run on `paths` in a forked child."""
+    """A `Job` running in a forked child."""
 
-    def __init__(
-        self,
-        paths: list[str],
-        options: Any,
-        checks: list[Check],
-        config: Config,
-        source_dir: str | None = None,
-        *,
-        locate: bool = True,
-    ) -> None:
-        """`locate`: whether the caller gives the plans file:line from their
-        sources (hcl.for_review), as the child then must too."""
-        self.checks = [c for c in checks if c.meta.id in ASIDE and c.meta.id not in config.disable]
-        self.ids = frozenset(c.meta.id for c in self.checks)
+    def __init__(self, job: Job) -> None:
         self._results: Results | None = None
         # Imported before the fork: both processes need them, the parent anyway.
         import planguard.catalog
@@ -117,7 +139,7 @@ class Aside:
             code = 1
             try:
                 os.close(read)
-                found = self._run(paths, options, config, source_dir, locate)
+                found = job.run()
                 with os.fdopen(write, "wb") as out:
                     out.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
@@ -125,31 +147,6 @@ class Aside:
                 os._exit(code)  # no cleanup: the parent's files and buffers are its own
         os.close(write)
         self._pid, self._read = pid, read
-
-    def _run(
-        self,
-        paths: list[str],
-        options: Any,
-        config: Config,
-        source_dir: str | None,
-        locate: bool,
-    ) -> tuple[list[tuple[str, int]], Results]:
-        from planguard.catalog import Catalog
-        from planguard.findings import Context
-        from planguard.load import load, sources_wanted
-
-        plans = load(paths, replace(options, edges=False))
-        if locate and sources_wanted(plans, [], None, source_dir):
-            from planguard.load import hcl
-
-            plans = hcl.for_review(plans, [], source_dir=source_dir)
-        catalog = Catalog.load(config.data_bearing_types)
-        results = []
-        for plan in plans:
-            graph: Any = NoGraph()
-            ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
-            results.append({c.meta.id: run_check(ctx, c) for c in self.checks})
-        return [(p.source, len(p.changes)) for p in plans], results
 
     def results(self, plans: list[Any]) -> Results | None:
         """The child's findings for `plans` (as the parent loaded them), by

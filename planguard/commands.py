@@ -283,7 +283,7 @@ def _aside(plans: list[str], checks, cfg, max_size: int, source_dir: str | None)
     from planguard.load import LoadOptions
 
     options = LoadOptions(max_bytes=max_size * 1024 * 1024)
-    return aside.start(plans, options, checks, cfg, source_dir)
+    return aside.start(aside.Job(plans, options, checks, cfg, source_dir))
 
 
 @app.command()

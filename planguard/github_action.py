@@ -259,7 +259,7 @@ def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: 
     from planguard import aside
 
     options = LoadOptions(max_bytes=max_bytes)
-    side = aside.start(paths, options, checks, cfg, locate=False)
+    side = aside.start(aside.Job(paths, options, checks, cfg, locate=False))
     try:
         plans = load(paths, options)
         acks = ack_mod.load_all(settings.ack)

@@ -38,10 +38,14 @@ def _no_children_left() -> bool:
     return False
 
 
-def _beside(paths: list[str], config: Config, checks=None, **kwargs):
+def _job(paths: list[str], config: Config | None = None, checks=None) -> aside.Job:
+    return aside.Job(paths, LoadOptions(), checks or all_checks(), config or Config(), locate=False)
+
+
+def _beside(paths: list[str], config: Config, checks=None):
     """A review of `paths` with the aside checks run in a child, and one without."""
     checks = checks or all_checks()
-    side = aside.Aside(paths, LoadOptions(), checks, config, locate=False, **kwargs)
+    side = aside.Aside(_job(paths, config, checks))
     try:
         forked = review(load(paths), checks, config, aside=side)
     finally:
@@ -92,7 +96,7 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
 
     monkeypatch.setattr(aside.pickle, "dumps", dumps)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
-    side = aside.Aside([path], LoadOptions(), all_checks(), Config(), locate=False)
+    side = aside.Aside(_job([path]))
     assert side.results(load([path])) is None
     side.close()
     forked, serial = _beside([path], Config())
@@ -104,7 +108,7 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
 def test_a_child_that_saw_other_plans_is_not_believed() -> None:
     one = str(FIXTURES / "scenarios/incident-env-recreated.json")
     other = str(FIXTURES / "scenarios/vpc-delete.json")
-    side = aside.Aside([other], LoadOptions(), all_checks(), Config(), locate=False)
+    side = aside.Aside(_job([other]))
     try:
         assert side.results(load([one])) is None
     finally:
@@ -114,7 +118,7 @@ def test_a_child_that_saw_other_plans_is_not_believed() -> None:
 
 def test_a_review_that_stops_early_reaps_its_child() -> None:
     path = str(FIXTURES / "bad/dependency-cycle.json")
-    side = aside.Aside([path], LoadOptions(), all_checks(), Config(), locate=False)
+    side = aside.Aside(_job([path]))
     side.close()
     assert _no_children_left()
 
@@ -141,13 +145,13 @@ def test_disabled_and_user_checks_stay_in_order(tmp_path: Path) -> None:
 
 def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
     small = str(FIXTURES / "scenarios/vpc-delete.json")
-    assert not aside.wanted([small], all_checks(), Config())
+    assert not aside.wanted(_job([small]))
     monkeypatch.setattr(aside, "MIN_BYTES", 0)
-    assert aside.wanted([small], all_checks(), Config()) == (len(os.sched_getaffinity(0)) >= 2)
+    assert aside.wanted(_job([small])) == (len(os.sched_getaffinity(0)) >= 2)
     template = str(FIXTURES / "cloudformation/changesets")  # not a Terraform plan file
-    assert not aside.wanted([template], all_checks(), Config())
+    assert not aside.wanted(_job([template]))
     everything_off = Config(disable=aside.ASIDE)
-    assert not aside.wanted([small], all_checks(), everything_off)
+    assert not aside.wanted(_job([small], everything_off))
 
 
 def _cli(argv: list[str]) -> tuple[int, str]:
@@ -178,6 +182,6 @@ def test_no_fork_no_aside(monkeypatch) -> None:
 
     monkeypatch.setattr(aside.os, "fork", fork)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
-    assert aside.start([path], LoadOptions(), all_checks(), Config()) is None
+    assert aside.start(_job([path])) is None
     code, out = _cli(["review", path, "--format", "json"])
     assert code == 1 and '"PG106"' in out
