@@ -123,13 +123,6 @@ def all_checks(user_dirs: list[str] | None = None) -> list[Check]:
     return checks
 
 
-def run_checks(
-    ctx: Context, checks: list[Check], disabled: frozenset[str] = frozenset()
-) -> list[Finding]:
-    """Run every enabled check in turn."""
-    return [f for check in checks if check.meta.id not in disabled for f in run_check(ctx, check)]
-
-
 def run_check(ctx: Context, check: Check) -> list[Finding]:
     """One check's findings; a check that crashes becomes a blocking finding."""
     try:
