@@ -272,14 +272,14 @@ def plan_view(
     """One plan's part of the comment at one level of detail.
 
     `memo` (one dict per plan, shared by the levels of one `render`) keeps what
-    does not depend on the level: the rows, groups, graph, change lines, counts.
+    does not depend on the level: the rows, groups, graph and change lines
+    (the counts are kept by `counts_row`).
     """
     if memo is None:
         memo = {}
     if "rows" not in memo:
         memo["rows"] = destructive_rows(pr)
         memo["groups"] = group_findings(findings)
-        memo["counts"] = counts_row(pr)
     rows = memo["rows"]
     groups = memo["groups"]
     shown_groups = groups if limits.findings is None else groups[: limits.findings]
@@ -304,7 +304,7 @@ def plan_view(
         predicted=pr.plan.predicted,
         errored=pr.plan.errored,
         notes=sorted(pr.plan.notes),
-        counts=memo["counts"],
+        counts=counts_row(pr),
         rows=rows[: limits.rows],
         rows_more=max(0, len(rows) - limits.rows),
         groups=shown_groups,
