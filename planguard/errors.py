@@ -20,7 +20,7 @@ class InputError(PlanguardError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
         # Raised in review worker processes and re-raised in the parent.
         return type(self), (self.path, self.problem)
 
@@ -37,7 +37,7 @@ class ConfigError(PlanguardError):
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {problem}")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, int | None]]:
         return type(self), (self.path, self.problem, self.line)
 
 

@@ -128,7 +128,7 @@ class DependencyGraph:
         self._deps, self._rdeps = deps, rdeps
         self._via: dict[tuple[str, str], str] | None = None
         self._order: list[int] | None = None
-        self._nx: nx.DiGraph | None = None
+        self._nx: nx.DiGraph[str] | None = None
 
     # -- queries -------------------------------------------------------------
 
@@ -288,11 +288,11 @@ class DependencyGraph:
 
     # -- networkx ------------------------------------------------------------
 
-    def to_networkx(self) -> nx.DiGraph:
+    def to_networkx(self) -> nx.DiGraph[str]:
         if self._nx is None:
             import networkx as nx
 
-            g = nx.DiGraph()
+            g: nx.DiGraph[str] = nx.DiGraph()
             actions = {c.address: c.action.value for c in self.plan.changes}
             for address in sorted(self._names):
                 res = self.plan.resources.get(address)
