@@ -17,17 +17,6 @@ if TYPE_CHECKING:
 
 EXIT_PASS, EXIT_BLOCKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
-# CI variables that name who authored the change, most specific first.
-ACTOR_VARIABLES = (
-    "PLANGUARD_ACTOR",
-    "GITHUB_ACTOR",
-    "GITLAB_USER_LOGIN",
-    "BUILD_REQUESTEDFOREMAIL",
-    "BITBUCKET_STEP_TRIGGERER_UUID",
-    "CIRCLE_USERNAME",
-)
-
-
 def one_line(text: str) -> str:
     """Messages go to logs and terminals: no newlines or control characters."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

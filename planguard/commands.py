@@ -7,12 +7,18 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from planguard import __version__
 from planguard.errors import UsageError
+from planguard.findings import Severity
+
+if TYPE_CHECKING:
+    from planguard.config import Config
+    from planguard.model import Plan
+    from planguard.registry import Check
 
 app = typer.Typer(
     name="planguard",
@@ -67,17 +73,13 @@ MaxSize = Annotated[int, typer.Option("--max-size", help="Largest input file to 
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 
 
-def _load(
-    paths: list[str], max_size: int, before: list[str] | None = None, after: list[str] | None = None
-):
+def _load(paths: list[str], max_size: int) -> list[Plan]:
+    """Plans for the commands that show them without a review."""
     from planguard.load import LoadOptions, load
     from planguard.progress import progress
 
     with progress("Reading plans…"):
-        return load(
-            paths,
-            LoadOptions(max_bytes=max_size * 1024 * 1024, before=before or [], after=after or []),
-        )
+        return load(paths, LoadOptions(max_bytes=_bytes(max_size)))
 
 
 def _write(text: str, output: str | None) -> None:
@@ -91,28 +93,13 @@ def _write(text: str, output: str | None) -> None:
         raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
 
 
-def _config(path: str | None):
+def _config(path: str | None) -> Config:
     from planguard import config
 
     return config.load(path if path is not None else config.find())
 
 
-def _actor(actor: str | None) -> str | None:
-    if actor:
-        return actor
-    for name in (
-        "PLANGUARD_ACTOR",
-        "GITHUB_ACTOR",
-        "GITLAB_USER_LOGIN",
-        "BUILD_REQUESTEDFOREMAIL",
-        "CIRCLE_USERNAME",
-    ):
-        if os.environ.get(name):
-            return os.environ[name]
-    return None
-
-
-def _checks(cfg, checks_dir: list[str] | None):
+def _checks(cfg: Config, checks_dir: list[str] | None) -> list[Check]:
     from planguard.config import validate_check_settings
     from planguard.registry import all_checks
 
@@ -195,95 +182,70 @@ def review(
         bool | None,
         typer.Option("--color/--no-color", help="Colour (default: when stdout is a terminal)."),
     ] = None,
+    trusted_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-ref",
+            help="Read the policy, user checks, inline ignores and acknowledgements from this "
+            "git ref (e.g. origin/main), not from the working tree: in CI the author of a "
+            "change cannot lower its own gate.",
+        ),
+    ] = None,
     max_size: MaxSize = 1024,
     debug: Debug = False,
 ) -> int:
     """Review plans and gate: exit 0 pass, 1 blocked, 2 bad input, 3 internal error."""
-    from planguard import ack as ack_mod
-    from planguard.findings import Severity
+    from planguard import engine, trust
     from planguard.report import Format, render
-    from planguard.review import review as run_review
+    from planguard.settings import Named
 
-    if not plans and not (before or after or hcl):
-        raise UsageError("review needs at least one plan file (or --before/--after, or --hcl)")
-    cfg = _config(config)
-    threshold = None
-    if fail_on is not None:
-        try:
-            threshold = Severity.parse(fail_on)
-        except ValueError as exc:
-            raise UsageError(f"--fail-on: {exc}") from None
-    checks = _checks(cfg, checks_dir)
+    request = engine.Request(
+        plans=tuple(plans or ()),
+        before=tuple(before or ()),
+        after=tuple(after or ()),
+        hcl=tuple(hcl or ()),
+        base=base,
+        source_dir=source_dir,
+        max_bytes=_bytes(max_size),
+        named=Named(config, tuple(ack or ()), tuple(checks_dir or ())),
+        trust=trust.at_ref(trusted_ref) if trusted_ref else trust.working_tree(),
+        fail_on=_severity(fail_on, "--fail-on"),
+        actor=engine.actor(actor),
+    )
+    result = engine.run(request)
     from planguard.progress import progress
 
-    # Several big plan files: loaded and reviewed side by side, one process each.
-    reviewed = None
-    if plans and len(plans) > 1 and not (before or after or hcl or base):
-        from planguard.review import review_files
+    with progress("Reporting…"):
+        from planguard.review import drop_values
 
-        with progress("Reviewing plans…") as say:
-            reviewed = review_files(
-                plans,
-                checks,
-                cfg,
-                max_bytes=max_size * 1024 * 1024,
-                source_dir=source_dir,
-                done=lambda n, total: say(f"Reviewing plans… {n} of {total} done"),
-            )
-    side = None
-    if reviewed is None and plans and not (before or after or hcl or base):
-        side = _aside(plans, checks, cfg, max_size, source_dir)
-    try:
-        if reviewed is not None:
-            loaded = [r.plan for r in reviewed]
-        else:
-            loaded = _load(plans or [], max_size, before, after)
-            from planguard.load import sources_wanted
-
-            if sources_wanted(loaded, hcl or [], base, source_dir):
-                from planguard.load import hcl as hcl_load
-
-                loaded = hcl_load.for_review(loaded, hcl or [], base=base, source_dir=source_dir)
-        acks = ack_mod.load_all(ack)
-        with progress("Reviewing…"):
-            result = run_review(
-                loaded,
-                checks,
-                cfg,
-                actor=_actor(actor),
-                acks=acks,
-                fail_on=threshold,
-                reviewed=reviewed,
-                aside=side,
-            )
-        with progress("Reporting…"):
-            from planguard.review import drop_values
-
-            for plan_review in result.plans:
-                drop_values(plan_review)  # reports need no values: free the plan bytes first
-            use_color = sys.stdout.isatty() and output is None if color is None else color
-            text = render(result, Format(format.value), verbose=verbose, color=use_color)
-            extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]
-            rendered = [(path, render(result, fmt)) for path, fmt in extra if path]
-        _write(text, output)
-        for path, body in rendered:
-            _write(body, path)
-    finally:
-        if side is not None:
-            side.close()  # normally long gone by now; else told to stop
+        for plan_review in result.plans:
+            drop_values(plan_review)  # reports need no values: free the plan bytes first
+        use_color = sys.stdout.isatty() and output is None if color is None else color
+        text = render(result, Format(format.value), verbose=verbose, color=use_color)
+        extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]
+        rendered = [(path, render(result, fmt)) for path, fmt in extra if path]
+    _write(text, output)
+    for path, body in rendered:
+        _write(body, path)
     from planguard.cli import keep
 
-    keep(loaded, result)
+    keep(result)
     return 1 if result.verdict.blocked else 0
 
 
-def _aside(plans: list[str], checks, cfg, max_size: int, source_dir: str | None):
-    """The value-reading checks, started in another process before the load."""
-    from planguard import aside
-    from planguard.load import LoadOptions
+def _bytes(max_size: int) -> int:
+    if max_size < 1:
+        raise UsageError("--max-size: give a size of at least 1 MiB")
+    return max_size * 1024 * 1024
 
-    options = LoadOptions(max_bytes=max_size * 1024 * 1024)
-    return aside.start(aside.Job(plans, options, checks, cfg, source_dir))
+
+def _severity(text: str | None, option: str) -> Severity | None:
+    if text is None:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
 @app.command()
@@ -368,32 +330,78 @@ def explain(
 
 @app.command()
 def ack(
-    plans: PlansArg,
+    plans: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why these changes are accepted (required).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who acknowledges: the second person (required).")
+    ] = None,
     output: Annotated[
         str, typer.Option("--output", "-o", help="Acknowledgement file to write.")
     ] = ".planguard-ack.json",
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why these changes are accepted.")
+    config: Annotated[str | None, typer.Option("--config", "-c", help="Policy file.")] = None,
+    checks_dir: Annotated[
+        list[str] | None, typer.Option("--checks-dir", help="Directory of extra checks (PG9xx).")
     ] = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Who acknowledges (default: from CI variables).")
+    before: Annotated[
+        list[str] | None,
+        typer.Option("--before", help="CloudFormation template before the change."),
     ] = None,
-    config: Annotated[str | None, typer.Option("--config", "-c")] = None,
-    checks_dir: Annotated[list[str] | None, typer.Option("--checks-dir")] = None,
+    after: Annotated[
+        list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
+    ] = None,
+    hcl: Annotated[
+        list[str] | None,
+        typer.Option("--hcl", help="Predict changes from the .tf sources in this directory."),
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option("--base", help="Git ref the --hcl sources are compared with.")
+    ] = None,
+    source_dir: Annotated[
+        str | None,
+        typer.Option("--source-dir", help="The .tf sources of the plans (for file:line)."),
+    ] = None,
     max_size: MaxSize = 1024,
     debug: Debug = False,
 ) -> int:
-    """Write an acknowledgement of exactly the changes these plans' findings are about."""
+    """Write an acknowledgement of exactly what these plans' findings are about: the
+    check, the resource and the evidence, so that any widening needs a new one."""
     from planguard import ack as ack_mod
-    from planguard.review import review as run_review
+    from planguard import engine, trust
+    from planguard.settings import Named
 
-    cfg = _config(config)
-    checks = _checks(cfg, checks_dir)
-    result = run_review(_load(plans, max_size), checks, cfg)
-    body = ack_mod.render(result.verdict.kept, by or _actor(None), reason)
-    _write(body.decode(), output)
-    count = sum(len(f.changes) for f in result.verdict.kept)
-    sys.stderr.write(f"planguard: wrote {output} ({count} change(s) acknowledged)\n")
+    if not (reason and reason.strip()):
+        raise UsageError("ack needs --reason: why these changes are accepted")
+    if not (by and by.strip()):
+        raise UsageError("ack needs --by: who acknowledges (the second person)")
+    request = engine.Request(
+        plans=tuple(plans or ()),
+        before=tuple(before or ()),
+        after=tuple(after or ()),
+        hcl=tuple(hcl or ()),
+        base=base,
+        source_dir=source_dir,
+        max_bytes=_bytes(max_size),
+        named=Named(config, (), tuple(checks_dir or ())),
+        trust=trust.working_tree(),
+        use_acks=False,  # acknowledge everything the policy keeps, not what is left
+    )
+    result = engine.run(request)
+    kept = result.verdict.kept
+    keyed = [(result.plan_keys[f.plan], f) for f in kept if not f.unconditional]
+    _write(ack_mod.render(keyed, by.strip(), reason.strip()).decode(), output)
+    plans_named = len({key for key, _ in keyed})
+    note = (
+        f"planguard: wrote {output}: {len(keyed)} finding(s) acknowledged in {plans_named} plan(s)"
+    )
+    refused = len(kept) - len(keyed)
+    if refused:
+        note += f"; {refused} plan integrity finding(s) (PG001) cannot be acknowledged"
+    sys.stderr.write(note + "\n")
     return 0
 
 

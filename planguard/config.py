@@ -6,6 +6,7 @@ Validated key by key; an error names the file and, for YAML, the line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from planguard.errors import ConfigError
 from planguard.findings import CHECK_ID, Severity
 
 CONFIG_NAMES = (".planguard.yml", ".planguard.yaml")
+# Checks no setting can touch (see `tunable` in `parse`).
+UNTUNABLE = frozenset({"PG001"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,12 @@ class Config:
     checks_dirs: tuple[str, ...] = ()
     required_approvals: int = 1
     approval_level: Severity = Severity.HIGH
+    # Line of each key, by path (("ignore", 0) is the first ignore entry), for
+    # messages that point into the file.
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, *path: str | int) -> int | None:
+        return _Lines(self.lines).of(*path)
 
 
 class _Lines:
@@ -139,19 +148,66 @@ def load(path: str | Path | None, today: dt.date | None = None) -> Config:
         return Config()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, f"cannot read: {exc}") from None
-    if p.name == "pyproject.toml" or p.suffix == ".toml":
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
+    return loads(str(path), data, base=p.parent)
+
+
+def is_policy(name: str, data: bytes) -> bool:
+    """Whether a file found by name holds a policy (a pyproject.toml may not)."""
+    if not name.endswith("pyproject.toml"):
+        return True
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return "planguard" in doc.get("tool", {})
+
+
+def loads(path: str, data: bytes, base: Path | None = None) -> Config:
+    """The policy in `data`, read from `path` (a name for messages); `base` is
+    the directory `checks_dir` is relative to."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    name = Path(path).name
+    if name == "pyproject.toml" or name.endswith(".toml"):
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(path, f"invalid TOML: {exc}") from None
-        raw = doc.get("tool", {}).get("planguard", {}) if p.name == "pyproject.toml" else doc
-        lines = _Lines()
+        raw = doc.get("tool", {}).get("planguard", {}) if name == "pyproject.toml" else doc
+        lines = _toml_lines(text, name == "pyproject.toml")
     else:
-        raw, lines = _yaml_load(str(path), text)
-    return parse(str(path), raw, lines, base=p.parent)
+        raw, lines = _yaml_load(path, text)
+    return parse(path, raw, lines, base=base if base is not None else Path(path).parent)
+
+
+_TOML_TABLE = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(?:#.*)?$")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_\"'.-]+?)\s*=")
+
+
+def _toml_lines(text: str, in_pyproject: bool) -> _Lines:
+    """Lines of the policy's keys in TOML (tomllib keeps none): each key's line
+    within its table, good enough to point a reader at the place."""
+    prefix: tuple[str, ...] = ("tool", "planguard") if in_pyproject else ()
+    table: tuple[str, ...] | None = () if not prefix else None
+    lines: dict[tuple, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _TOML_TABLE.match(line)
+        if header:
+            parts = tuple(p.strip().strip("\"'") for p in header.group(1).split("."))
+            table = parts[len(prefix) :] if parts[: len(prefix)] == prefix else None
+            if table:
+                lines.setdefault(table, number)
+            continue
+        key = _TOML_KEY.match(line)
+        if key and table is not None:
+            parts = tuple(p.strip().strip("\"'") for p in key.group(1).split("."))
+            lines.setdefault((*table, *parts), number)
+    return _Lines(lines)
 
 
 def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = None) -> Config:
@@ -174,6 +230,13 @@ def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = 
             raise fail(f"{value!r} is not a check id (PGnnn)", *at)
         return value
 
+    def tunable(value: Any, *at: Any) -> str:
+        # An errored or incomplete plan, or a crashed check, means the review
+        # saw part of the change: no setting may hide that.
+        if check_id(value, *at) in UNTUNABLE:
+            raise fail(f"{value} (plan integrity) cannot be disabled, remapped or ignored", *at)
+        return value
+
     def mapping(value: Any, *at: Any) -> dict:
         if not isinstance(value, dict):
             raise fail("must be a mapping", *at)
@@ -188,7 +251,7 @@ def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = 
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise fail(f"unknown key (known: {', '.join(sorted(_KNOWN))})", unknown[0])
-    kw: dict[str, Any] = {"path": path}
+    kw: dict[str, Any] = {"path": path, "lines": lines.lines}
     if "fail_on" in raw:
         kw["fail_on"] = severity(raw["fail_on"], "fail_on")
     if "max_score" in raw:
@@ -206,12 +269,12 @@ def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = 
             kw["automation_fail_on"] = severity(auto["fail_on"], "automation", "fail_on")
     if "severity" in raw:
         kw["severity"] = {
-            check_id(k, "severity", k): severity(v, "severity", k)
+            tunable(k, "severity", k): severity(v, "severity", k)
             for k, v in mapping(raw["severity"], "severity").items()
         }
     if "disable" in raw:
         kw["disable"] = frozenset(
-            check_id(v, "disable", i) for i, v in enumerate(strings(raw["disable"], "disable"))
+            tunable(v, "disable", i) for i, v in enumerate(strings(raw["disable"], "disable"))
         )
     if "ignore" in raw:
         items = raw["ignore"]
@@ -240,7 +303,7 @@ def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = 
                 raise fail("must be a string (glob)", "ignore", i, "plan")
             ignores.append(
                 Ignore(
-                    check_id(item.get("check"), "ignore", i, "check"),
+                    tunable(item.get("check"), "ignore", i, "check"),
                     address,
                     item["reason"].strip(),
                     expires,

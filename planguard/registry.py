@@ -21,6 +21,7 @@ from planguard.findings import CHECK_ID, CheckMeta, Context, Finding, Severity
 # Order is the order checks run and are listed in; ids never change meaning.
 BUILTIN: tuple[str, ...] = (
     "pg001_plan_integrity",
+    "pg002_gate_weakened",
     "pg101_data_destroyed",
     "pg102_data_replaced",
     "pg103_mass_destruction",

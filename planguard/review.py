@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from collections.abc import Callable
@@ -12,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from planguard import __version__
-from planguard.ack import Acks
 from planguard.catalog import Catalog
-from planguard.config import Config
+from planguard.config import UNTUNABLE, Config
 from planguard.errors import InputError
-from planguard.findings import Context, Finding, Severity
+from planguard.findings import Context, Finding
 from planguard.graph import DependencyGraph, Impact
 from planguard.model import Plan
-from planguard.policy import Verdict, evaluate
+from planguard.policy import Verdict
 from planguard.registry import Check, run_check
 
 if TYPE_CHECKING:
@@ -55,6 +53,36 @@ def drop_values(pr: PlanReview) -> None:
     values.forget_recent()
 
 
+@dataclass(frozen=True)
+class TrustReport:
+    """Where the run's settings came from, and what the change's own would do."""
+
+    source: str = "the working tree"
+    local: bool = True
+    # Why the trusted commit could not be read (built-in defaults applied).
+    problem: str | None = None
+    weakened: int = 0  # PG002 findings: ways the change lowers its own gate
+    # The verdict under the change's own settings, once merged (when weakened).
+    if_merged: Verdict | None = None
+
+    def notes(self) -> list[str]:
+        if self.local:
+            return []
+        out = [f"settings (policy, ignores, acknowledgements, user checks) from {self.source}"]
+        if self.problem:
+            out.append(
+                f"the trusted commit could not be read ({self.problem}): built-in defaults apply"
+            )
+        if self.if_merged is not None:
+            state = "blocked" if self.if_merged.blocked else "passes"
+            hidden = len(self.if_merged.suppressed)
+            out.append(
+                f"with this change's own settings, once merged, the verdict would be: {state} "
+                f"({hidden} finding(s) suppressed)"
+            )
+        return out
+
+
 @dataclass
 class Review:
     plans: list[PlanReview]
@@ -62,6 +90,9 @@ class Review:
     config: Config
     checks: list[Check]
     version: str = __version__
+    trust: TrustReport = field(default_factory=TrustReport)
+    # Each plan's name in acknowledgements (its path in the repository), by source.
+    plan_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def predicted(self) -> bool:
@@ -84,7 +115,7 @@ def review_plan(
     from planguard.aside import ASIDE
 
     catalog = Catalog.load(config.data_bearing_types)
-    enabled = [c for c in checks if c.meta.id not in config.disable]
+    enabled = [c for c in checks if c.meta.id in UNTUNABLE or c.meta.id not in config.disable]
     graph = DependencyGraph(plan)
     cycles = graph.cycles(limit=1)
     if cycles:
@@ -109,40 +140,17 @@ def review_plan(
     return pr
 
 
-def review(
-    plans: list[Plan],
-    checks: list[Check],
-    config: Config,
-    *,
-    actor: str | None = None,
-    acks: Acks | None = None,
-    fail_on: Severity | None = None,
-    today: dt.date | None = None,
-    reviewed: list[PlanReview] | None = None,
-    aside: Aside | None = None,
-) -> Review:
-    """Review every plan and gate them together.
-
-    `reviewed` are plans already reviewed (by `review_files`), in order, for
-    the plans given; the verdict is always worked out here, over all of them.
-    `aside` runs the value-reading checks of `plans` in another process.
-    """
-    if reviewed is not None:
-        reviews = list(reviewed)
-        reviewed_plans = {id(r.plan) for r in reviews}
-        reviews += [review_plan(p, checks, config) for p in plans if id(p) not in reviewed_plans]
-    elif aside is not None:
-        reviews = [
-            review_plan(plan, checks, config, apart=_apart(aside, plans, i))
-            for i, plan in enumerate(plans)
-        ]
-    else:
-        reviews = [review_plan(plan, checks, config) for plan in plans]
-    findings = [f for r in reviews for f in r.findings]
-    verdict = evaluate(
-        findings, plans, config, actor=actor, acks=acks, fail_on=fail_on, today=today
-    )
-    return Review(reviews, verdict, config, checks)
+def review_plans(
+    plans: list[Plan], checks: list[Check], config: Config, *, aside: Aside | None = None
+) -> list[PlanReview]:
+    """Review every plan; `aside` runs the value-reading checks of `plans` in
+    another process."""
+    if aside is None:
+        return [review_plan(plan, checks, config) for plan in plans]
+    return [
+        review_plan(plan, checks, config, apart=_apart(aside, plans, i))
+        for i, plan in enumerate(plans)
+    ]
 
 
 def _apart(
