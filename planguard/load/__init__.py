@@ -14,7 +14,7 @@ import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 
@@ -77,6 +77,10 @@ def read_buffer(
     return to_utf8(path, data)
 
 
+@overload
+def to_utf8(path: str, data: bytes) -> bytes: ...
+@overload
+def to_utf8(path: str, data: bytes | mmap.mmap) -> bytes | mmap.mmap: ...
 def to_utf8(path: str, data: bytes | mmap.mmap) -> bytes | mmap.mmap:
     """Plans written by PowerShell arrive as UTF-16 with a byte-order mark."""
     head = data[:4]

@@ -117,7 +117,7 @@ class _Predictor:
 
     def outcome(self, b: TemplateResource, a: TemplateResource) -> _Outcome:
         if b.type != a.type:
-            why = f"Replacement: True; Type changed ({b.type} → {a.type})"
+            why: str | None = f"Replacement: True; Type changed ({b.type} → {a.type})"
             return Action.REPLACE, False, why, ()
         bprops, aprops = b.properties, a.properties
         vol, vol_causes = self.volatility(aprops)
@@ -137,18 +137,19 @@ class _Predictor:
         conditionally: list[str] = []
         causes: list[str] = []
         paths: list[tuple[str, ...]] = []
+        because: list[str]
         for kind, pointers in (("always", rules[0]), ("conditionally", rules[1])):
             for steps in pointers:
                 before_v, after_v = values_at(bprops, steps), values_at(aprops, steps)
                 if before_v != after_v:
-                    level, why = 2, []
+                    level, because = 2, []
                 else:
-                    level, why = self.volatility([v for v in after_v if v is not _ABSENT])
+                    level, because = self.volatility([v for v in after_v if v is not _ABSENT])
                 if not level:
                     continue
                 name = _display(steps)
                 (always if kind == "always" and level == 2 else conditionally).append(name)
-                causes.extend(why)
+                causes.extend(because)
                 if _report_path(steps) not in paths:
                     paths.append(_report_path(steps))
         if always:
@@ -204,7 +205,7 @@ def _change(
     action: Action,
     conditional: bool,
     why: str | None,
-    paths: tuple,
+    paths: tuple[tuple[str, ...], ...],
 ) -> Change:
     res = a or b
     assert res is not None

@@ -314,6 +314,7 @@ def walk_refs(node: Any, out: list[Ref], imports: list[Any], *, in_if: bool) -> 
             out.append(Ref("condition" if in_if else "ref", value))
             return
         if key == "Fn::GetAtt":
+            attr: str | None
             if isinstance(value, str) and "." in value:
                 base, attr = value.split(".", 1)
                 out.append(Ref("condition" if in_if else "getatt", base, attr))
@@ -324,10 +325,13 @@ def walk_refs(node: Any, out: list[Ref], imports: list[Any], *, in_if: bool) -> 
                 walk_refs(value[1:], out, imports, in_if=in_if)
                 return
         if key == "Fn::Sub":
+            text: str | None
+            variables: dict[Any, Any] | None
             text, variables = (value, {}) if isinstance(value, str) else (None, None)
             if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
                 text, variables = value[0], value[1] if isinstance(value[1], dict) else {}
             if text is not None:
+                assert variables is not None  # set together with text
                 for base, attr in sub_names(text):
                     if base not in variables:
                         out.append(Ref("condition" if in_if else "sub", base, attr))

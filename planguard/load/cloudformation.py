@@ -544,6 +544,7 @@ def _change_set_plan(
     # Pair templates with change sets by content (see the module docstring).
     paired: dict[int, Template] = {}
     extra: list[Template] = []
+    t: Template | None  # a template here; further down, a change set's (if it has one)
     for t in templates:
         match = next((cs for cs in change_sets if id(cs) not in paired and _fits(cs, t)), None)
         if match is not None:

@@ -324,11 +324,11 @@ def predict(
     for config, mapping in ((head, None), (base, translated)):
         if config is None:
             continue
-        for a, b, via in sorted(edges(config)):
+        for src, dst, via in sorted(edges(config)):
             if mapping is not None:
-                a, b = mapping.get(a, a), mapping.get(b, b)
-            if a in res_out and b in res_out and a != b:
-                found.setdefault((a, b), via)
+                src, dst = mapping.get(src, src), mapping.get(dst, dst)
+            if src in res_out and dst in res_out and src != dst:
+                found.setdefault((src, dst), via)
 
     notes.insert(
         0,

@@ -311,7 +311,8 @@ def _body(block: Any) -> dict[str, Any]:
     from hcl2.utils import SerializationOptions
 
     options = SerializationOptions(with_comments=False, preserve_heredocs=False)
-    return block.body.serialize(options)
+    body: dict[str, Any] = block.body.serialize(options)  # python-hcl2 types it Any
+    return body
 
 
 def _lifecycle(body: dict[str, Any]) -> Lifecycle:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from planguard.errors import InputError
+
+if TYPE_CHECKING:
+    from planguard.gitutil import GitTree
 
 _SKIP_DIRS = frozenset({".terraform", ".git", "node_modules"})
 
@@ -59,7 +62,7 @@ class WorkTree:
 class GitSource:
     """Files of one commit (planguard.gitutil.GitTree), read in one batch per directory."""
 
-    def __init__(self, tree: Any, label: str) -> None:
+    def __init__(self, tree: GitTree, label: str) -> None:
         self.tree = tree
         self.label = label
 

@@ -373,8 +373,8 @@ def _edges(
             targets_by_config = ConfigIndex(config).resource_targets()
         except tfaddr.AddressError as exc:
             raise InputError(path, f"bad address in configuration: {exc}") from None
-        for cfg_addr, targets in targets_by_config.items():
-            referenced[cfg_addr] = {t for t, _, _, _ in targets}
+        for cfg_addr, refs in targets_by_config.items():
+            referenced[cfg_addr] = {t for t, _, _, _ in refs}
             instances = index.by_config.get(cfg_addr)
             if not instances:
                 continue
@@ -383,7 +383,7 @@ def _edges(
             # the same for every instance of this resource, worked out once.
             module_path = instances[0][0].module_path
             plan = []
-            for target, key, pins, via in targets:
+            for target, key, pins, via in refs:
                 members = index.by_config.get(target)
                 if members:
                     shared = _shared_prefix(module_path, members[0][0].module_path)
@@ -392,7 +392,7 @@ def _edges(
             # steps only: instances of one resource under those (in sibling
             # module instances further down) share one merged {dependency: via}.
             depth = max((entry[1] for entry in plan), default=0)
-            merged_by_scope: dict[tuple, dict[str, str]] = {}
+            merged_by_scope: dict[tuple[tfaddr.ModuleStep, ...], dict[str, str]] = {}
             for src, src_text in instances:
                 scope = src.modules[:depth]
                 merged = merged_by_scope.get(scope)
@@ -419,29 +419,29 @@ def _edges(
     reduced: dict[tuple[str, ...], list[str]] = {}
     # What one instance's depends_on adds, by (module instance, config address,
     # list): count and for_each siblings list the same and get the same answer.
-    added: dict[tuple, list[str]] = {}
+    added: dict[_StateScope, list[str]] = {}
     # (what the configuration gave, scope) -> that plus what the state adds.
-    combined: dict[tuple, tuple[dict[str, str] | None, dict[str, str]]] = {}
+    combined: dict[tuple[int, _StateScope], tuple[dict[str, str] | None, dict[str, str]]] = {}
     for sr in state:
-        src = index.parsed.get(sr.address)
-        if src is None:
+        owner = index.parsed.get(sr.address)
+        if owner is None:
             continue
         listed = tuple(sr.depends_on)
-        scope = (src.modules, src.config_address, listed)
-        targets = added.get(scope)
+        state_scope = (owner.modules, owner.config_address, listed)
+        targets = added.get(state_scope)
         if targets is None:
-            targets = added[scope] = _state_targets(
-                index, src, listed, reduced, closure, referenced.get(src.config_address, ())
+            targets = added[state_scope] = _state_targets(
+                index, owner, listed, reduced, closure, referenced.get(owner.config_address, ())
             )
         if not targets:
             continue
         known = found.get(sr.address)
-        entry = combined.get((id(known), scope))
+        entry = combined.get((id(known), state_scope))
         if entry is None or entry[0] is not known:
             deps = dict.fromkeys(targets, "state")
             if known:
                 deps.update(known)  # what the configuration says wins
-            entry = combined[(id(known), scope)] = (known, deps)
+            entry = combined[(id(known), state_scope)] = (known, deps)
         found[sr.address] = entry[1]
     del combined
 
@@ -454,6 +454,11 @@ def _edges(
             items = ordered[id(deps)] = sorted(deps.items())
         edges.extend([Edge(a, b, via) for b, via in items if b != a])
     return edges
+
+
+# What one prior-state depends_on list is read against: (module instance,
+# config address, the list).
+_StateScope = tuple[tuple[tfaddr.ModuleStep, ...], str, tuple[str, ...]]
 
 
 def _state_targets(
@@ -489,6 +494,11 @@ def _state_targets(
     return out
 
 
+# Instances by the keys of their first module steps: all of them, and by
+# instance key.
+_Groups = dict[tuple[tfaddr.Key, ...], tuple[list[str], dict[tfaddr.Key, list[str]]]]
+
+
 class _InstanceIndex:
     """Resource instances by config address, grouped for scoped lookups.
 
@@ -504,8 +514,8 @@ class _InstanceIndex:
             a = tfaddr.parse(address)
             self.parsed[address] = a
             self.by_config.setdefault(a.config_address, []).append((a, address))
-        self._groups: dict[tuple[str, int], dict[tuple, tuple[list[str], dict]]] = {}
-        self._found: dict[tuple, list[str]] = {}
+        self._groups: dict[tuple[str, int], _Groups] = {}
+        self._found: dict[tuple[tuple[tfaddr.ModuleStep, ...], str, Any, Any], list[str]] = {}
 
     def candidates(
         self, source: tfaddr.Address, target: str, key: Any, pins: Any = ()
@@ -526,7 +536,7 @@ class _InstanceIndex:
         prefix = tuple(k for _, k in source.modules[:shared])
         return self.lookup(self.groups(target, shared), prefix, key, pins)
 
-    def groups(self, target: str, shared: int) -> dict[tuple, tuple[list[str], dict]]:
+    def groups(self, target: str, shared: int) -> _Groups:
         """Instances of `target` by the keys of their first `shared` module steps."""
         groups = self._groups.get((target, shared))
         if groups is None:
@@ -540,7 +550,7 @@ class _InstanceIndex:
         return groups
 
     def lookup(
-        self, groups: dict[tuple, tuple[list[str], dict]], prefix: tuple, key: Any, pins: Any
+        self, groups: _Groups, prefix: tuple[tfaddr.Key, ...], key: Any, pins: Any
     ) -> list[str]:
         """The instances in one group (`prefix`) with instance key `key` (None: all)."""
         group = groups.get(prefix)

@@ -46,7 +46,7 @@ class Address:
         local = f"data.{type}.{name}" if mode == "data" else f"{type}.{name}"
         self.config_address = prefix + local
 
-    def _fields(self) -> tuple:
+    def _fields(self) -> tuple[tuple[ModuleStep, ...], str, str, str, Key]:
         return (self.modules, self.mode, self.type, self.name, self.key)
 
     def __eq__(self, other: object) -> bool:
@@ -230,10 +230,10 @@ def _parse(text: str) -> Address:
     else:
         fast = _fast_split(text)
         parts = fast if fast is not None else split(text)
-    modules: list[ModuleStep] = []
+    steps: list[ModuleStep] = []
     i = 0
     while i < len(parts) and parts[i] == ("module", None) and i + 2 < len(parts):
-        modules.append(parts[i + 1])
+        steps.append(parts[i + 1])
         i += 2
     rest = parts[i:]
     mode = "managed"
@@ -242,4 +242,4 @@ def _parse(text: str) -> Address:
     if len(rest) != 2 or rest[0][1] is not None:
         raise AddressError(f"not a resource address: {text!r}")
     (type_, _), (name, key) = rest
-    return Address(tuple(modules), mode, type_, name, key)
+    return Address(tuple(steps), mode, type_, name, key)
