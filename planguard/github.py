@@ -1,5 +1,5 @@
 """GitHub's REST API, the little of it planguard needs: the sticky pull request
-comment and the reviews behind the two-person rule.
+comment, and the reviews, commits and permissions behind the two-person rule.
 
 Plain urllib (no extra dependency). Requests go only to the API base URL the
 runner gives (GITHUB_API_URL): pagination links and redirects that point
@@ -14,11 +14,12 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from planguard.errors import PlanguardError
+from planguard.findings import matches
 
 API_VERSION = "2022-11-28"
 # The same string as planguard.report.markdown.MARKER: it finds planguard's comments.
@@ -29,6 +30,11 @@ _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 # Review states that change whether a reviewer approves; COMMENTED and PENDING do not.
 _DECISIVE = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
 _MAX_PAGES = 100  # 10,000 comments or reviews: far beyond any real pull request
+# GitHub lists no more than 250 commits of a pull request, silently.
+_MAX_COMMITS = 250
+_ROLES = frozenset({"admin", "maintain", "write", "triage", "read", "none"})
+# Roles that could merge the change themselves: only their approval is a second person's.
+_MAY_APPROVE = frozenset({"admin", "maintain", "write"})
 
 
 class GitHubError(PlanguardError):
@@ -58,6 +64,7 @@ class GitHub:
         self._token = token
         self._timeout = timeout
         self._opener = urllib.request.build_opener(_NoRedirect)
+        self._roles: dict[str, str] = {}
 
     def _check_url(self, url: str) -> str:
         if url != self.base and not url.startswith(self.base + "/"):
@@ -119,6 +126,30 @@ class GitHub:
     def reviews(self, number: int) -> list[dict[str, Any]]:
         return list(self.paginate(f"{self.repo}/pulls/{number}/reviews"))
 
+    def pull_commits(self, number: int) -> list[dict[str, Any]]:
+        """Every commit of the pull request. GitHub lists at most 250: a longer pull
+        request is an error, since its other commits' authors would go unseen."""
+        commits = list(self.paginate(f"{self.repo}/pulls/{number}/commits"))
+        if len(commits) >= _MAX_COMMITS:
+            raise GitHubError(0, f"pull request #{number} has {_MAX_COMMITS} commits or more")
+        return commits
+
+    def permission(self, login: str) -> str:
+        """`login`'s role on the repository (admin, maintain, write, triage, read or
+        none), asked once per login."""
+        key = login.lower()
+        if key not in self._roles:
+            url = f"{self.repo}/collaborators/{urllib.parse.quote(login, safe='')}/permission"
+            doc, _ = self.request("GET", url)
+            doc = doc if isinstance(doc, dict) else {}
+            # A custom role's name says nothing; its base permission does.
+            role = doc.get("role_name")
+            role = role if role in _ROLES else doc.get("permission")
+            if role not in _ROLES:
+                raise GitHubError(0, f"GET {_path(url)}: no known permission in the answer")
+            self._roles[key] = str(role)
+        return self._roles[key]
+
 
 def _path(url: str) -> str:
     return urllib.parse.urlsplit(url).path
@@ -161,6 +192,22 @@ def find_comment(comments: list[dict[str, Any]], key: str) -> dict[str, Any] | N
 # --- the two-person rule --------------------------------------------------------
 
 
+def login_matches(pattern: str, login: str) -> bool:
+    """`matches` for logins, which GitHub treats case-insensitively (addresses are not)."""
+    return matches(pattern.casefold(), login.casefold())
+
+
+def committers(commits: Iterable[dict[str, Any]]) -> set[str]:
+    """The lower-cased logins of every commit's author and committer (when GitHub
+    knows the account behind the e-mail address)."""
+    return {
+        str(person["login"]).lower()
+        for commit in commits
+        for person in (commit.get("author"), commit.get("committer"))
+        if isinstance(person, dict) and person.get("login")
+    }
+
+
 def is_bot(user: dict[str, Any]) -> bool:
     login = str(user.get("login") or "")
     return user.get("type") == "Bot" or login.lower().endswith("[bot]")
@@ -173,11 +220,25 @@ class Approvals:
     not_counted: tuple[tuple[str, str], ...]  # (login, why) for approvals that do not
 
 
-def count_approvals(reviews: list[dict[str, Any]], head_sha: str, author: str) -> Approvals:
-    """Approvals of the current head commit by people other than the author and bots.
+def count_approvals(
+    reviews: list[dict[str, Any]],
+    head_sha: str,
+    author: str,
+    *,
+    pushers: Collection[str] | None,
+    permission: Callable[[str], str],
+    automation: Iterable[str] = (),
+) -> Approvals:
+    """Approvals of the current head commit by a second person: someone with write
+    access who is not the author, did not author or commit any of its commits
+    (`pushers`; None: unknown, so no approval counts), and is no bot or automation.
 
     Each reviewer's latest decisive review wins: a later "changes requested" or a
-    dismissal cancels an earlier approval; a plain comment does not."""
+    dismissal cancels an earlier approval; a plain comment does not. `permission`
+    (the reviewer's role; GitHubError if unknown) is asked last, only for
+    reviewers who pass everything else."""
+    pushed = None if pushers is None else {p.lower() for p in pushers}
+    patterns = tuple(automation)
     ordered = sorted(
         enumerate(reviews), key=lambda item: (str(item[1].get("submitted_at") or ""), item[0])
     )
@@ -200,15 +261,31 @@ def count_approvals(reviews: list[dict[str, Any]], head_sha: str, author: str) -
     for key in sorted(approved_once):
         user, review = users[key], latest[key]
         login = str(user["login"])
+        pattern = next((p for p in patterns if login_matches(p, login)), None)
         if key == author.lower():
             skipped.append((login, "the author cannot approve their own change"))
         elif is_bot(user):
             skipped.append((login, "bots do not count"))
+        elif pattern is not None:
+            shown = pattern.replace("`", "")
+            skipped.append((login, f"matches the automation pattern `{shown}`"))
         elif review.get("state") != "APPROVED":
             skipped.append((login, f"latest review is {str(review['state']).lower()}"))
         elif review.get("commit_id") != head_sha:
             old = str(review.get("commit_id") or "?")[:7]
             skipped.append((login, f"approved an older commit ({old})"))
+        elif pushed is None:
+            skipped.append((login, "the pull request's commits could not be read"))
+        elif key in pushed:
+            skipped.append((login, "authored or committed a commit of this pull request"))
         else:
-            counted.append(login)
+            try:
+                role = permission(login)
+            except GitHubError as exc:
+                skipped.append((login, f"their permission could not be checked: {exc}"))
+                continue
+            if role in _MAY_APPROVE:
+                counted.append(login)
+            else:
+                skipped.append((login, f"has {role} access; approvals need write or above"))
     return Approvals(head_sha, tuple(counted), tuple(skipped))

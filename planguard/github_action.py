@@ -25,6 +25,7 @@ from planguard.github import (
     Approvals,
     GitHub,
     GitHubError,
+    committers,
     count_approvals,
     find_comment,
     marker,
@@ -174,7 +175,8 @@ class Gate:
 
 def decide(review: Review, pr: PullRequest | None, client: GitHub | None) -> Gate:
     """The policy verdict, then the two-person rule: enough approvals of the
-    current head commit lift a block at or above the approval level."""
+    current head commit, by people with write access who pushed none of it, lift
+    a block at or above the approval level."""
     v = review.verdict
     if not v.blocked:
         return Gate(True, "nothing blocks this change.")
@@ -189,14 +191,31 @@ def decide(review: Review, pr: PullRequest | None, client: GitHub | None) -> Gat
     if client is None:
         return Gate(False, "no token to read the pull request's reviews.")
     try:
-        approvals = count_approvals(client.reviews(pr.number), pr.head_sha, pr.author)
+        reviews = client.reviews(pr.number)
     except GitHubError as exc:
         return Gate(False, "the reviews could not be read.", problem=str(exc))
+    # Who pushed is asked only when some approval may count; unknown, none counts.
+    pushers: set[str] | None = set()
+    problem = None
+    if any(r.get("state") == "APPROVED" for r in reviews):
+        try:
+            pushers = committers(client.pull_commits(pr.number))
+        except GitHubError as exc:
+            pushers = None
+            problem = f"the pull request's commits could not be read, so no approval counts: {exc}"
+    approvals = count_approvals(
+        reviews,
+        pr.head_sha,
+        pr.author,
+        pushers=pushers,
+        permission=client.permission,
+        automation=review.config.automation_patterns,
+    )
     got, need = len(approvals.approved_by), v.required_approvals
     if got >= need:
         who = ", ".join(f"@{login}" for login in approvals.approved_by)
         return Gate(True, f"approved by {who} at `{pr.head_sha[:7]}`.", approvals)
-    return Gate(False, f"waiting for approval ({got} of {need} approvals).", approvals)
+    return Gate(False, f"waiting for approval ({got} of {need} approvals).", approvals, problem)
 
 
 def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: list[str]) -> str:

@@ -66,7 +66,11 @@ class Verdict:
 
 
 def is_automated(actor: str | None, config: Config) -> bool:
-    return bool(actor) and any(matches(p, actor) for p in config.automation_patterns)
+    if not actor:
+        return False
+    # Logins are case-insensitive: `Deploy-Agent-7` is `deploy-agent*` too. (The same
+    # rule as planguard.github.login_matches, not imported: it would load urllib here.)
+    return any(matches(p.casefold(), actor.casefold()) for p in config.automation_patterns)
 
 
 def evaluate(

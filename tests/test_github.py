@@ -6,18 +6,23 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from planguard.config import Config
 from planguard.github import (
     MARKER,
+    Approvals,
     GitHub,
     GitHubError,
+    committers,
     count_approvals,
     find_comment,
+    login_matches,
     marker,
     plan_set_key,
 )
@@ -29,6 +34,7 @@ from planguard.github_workflow import (
     write_outputs,
     write_summary,
 )
+from planguard.policy import is_automated
 
 HEAD = "c0ffee1111111111111111111111111111111111"
 
@@ -119,6 +125,61 @@ def test_no_server_is_an_error_not_a_crash() -> None:
     assert info.value.status == 0
 
 
+def test_permission_prefers_the_role_and_asks_once_per_login(api: HTTPServer) -> None:
+    seen: list[str] = []
+    answers = {
+        "bob": {"permission": "write", "role_name": "maintain"},
+        "carol": {"permission": "admin"},  # an older server: no role_name
+        "dave": {"permission": "write", "role_name": "deployer"},  # a custom role
+        "erin": {"message": "no such user"},
+    }
+
+    def handler(request: Request) -> Response:
+        seen.append(request.environ["REQUEST_URI"])
+        login = request.path.split("/")[-2]
+        doc = answers.get(login, {"permission": "read"})
+        return Response(json.dumps(doc), content_type="application/json")
+
+    api.expect_request(re.compile(r"/repos/acme/infra/collaborators/.*")).respond_with_handler(
+        handler
+    )
+    github = client(api)
+    assert github.permission("bob") == "maintain"
+    assert github.permission("BOB") == "maintain"
+    assert github.permission("carol") == "admin"
+    assert github.permission("dave") == "write"
+    with pytest.raises(GitHubError, match="no known permission"):
+        github.permission("erin")
+    assert len(seen) == 4
+    assert github.permission("a/b?c") == "read"
+    assert seen[-1] == "/repos/acme/infra/collaborators/a%2Fb%3Fc/permission"
+
+
+def test_permission_lookup_errors_carry_the_status(api: HTTPServer) -> None:
+    api.expect_request("/repos/acme/infra/collaborators/bob/permission").respond_with_json(
+        {"message": "Not Found"}, status=404
+    )
+    with pytest.raises(GitHubError) as info:
+        client(api).permission("bob")
+    assert info.value.status == 404
+
+
+def test_pull_commits_follow_pages_and_refuse_what_github_cuts(api: HTTPServer) -> None:
+    def commits(n: int) -> list[dict[str, Any]]:
+        return [{"sha": f"{i:040x}", "author": {"login": "alice"}} for i in range(n)]
+
+    base = api.url_for("/repos/acme/infra/pulls/7/commits")
+    api.expect_ordered_request("/repos/acme/infra/pulls/7/commits").respond_with_json(
+        commits(100), headers={"Link": f'<{base}?per_page=100&page=2>; rel="next"'}
+    )
+    api.expect_ordered_request("/repos/acme/infra/pulls/7/commits").respond_with_json(commits(3))
+    assert len(client(api).pull_commits(7)) == 103
+    api.clear()
+    api.expect_request("/repos/acme/infra/pulls/8/commits").respond_with_json(commits(250))
+    with pytest.raises(GitHubError, match="250 commits or more"):
+        client(api).pull_commits(8)
+
+
 @pytest.mark.parametrize("repository", ["acme", "acme/infra/x", "../x/y", "a b/c"])
 def test_repository_must_be_owner_slash_name(repository: str) -> None:
     with pytest.raises(GitHubError):
@@ -179,7 +240,120 @@ def review(login: str, state: str, commit: str = HEAD, at: str = "", kind: str =
     ],
 )
 def test_count_approvals(reviews: list[dict], approved: tuple[str, ...]) -> None:
-    assert count_approvals(reviews, HEAD, "alice").approved_by == approved
+    assert count(reviews).approved_by == approved
+
+
+def count(
+    reviews: list[dict[str, Any]],
+    pushers: Collection[str] | None = ("alice",),
+    roles: dict[str, str] | None = None,
+    automation: tuple[str, ...] = Config().automation_patterns,
+    asked: list[str] | None = None,
+) -> Approvals:
+    """count_approvals with the author alice, who made every commit, and
+    reviewers who may write unless `roles` says otherwise ("fail": unknown)."""
+
+    def permission(login: str) -> str:
+        if asked is not None:
+            asked.append(login)
+        role = (roles or {}).get(login, "write")
+        if role == "fail":
+            raise GitHubError(404, "HTTP 404 (Not Found)")
+        return role
+
+    return count_approvals(
+        reviews, HEAD, "alice", pushers=pushers, permission=permission, automation=automation
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "counts"),
+    [("admin", True), ("maintain", True), ("write", True), ("triage", False), ("read", False)],
+)
+def test_only_people_who_may_write_approve(role: str, counts: bool) -> None:
+    result = count([review("bob", "APPROVED")], roles={"bob": role})
+    assert result.approved_by == (("bob",) if counts else ())
+    if not counts:
+        assert result.not_counted == (("bob", f"has {role} access; approvals need write or above"),)
+
+
+def test_a_failed_permission_lookup_means_the_approval_does_not_count() -> None:
+    result = count([review("bob", "APPROVED")], roles={"bob": "fail"})
+    assert result.approved_by == ()
+    assert result.not_counted == (
+        ("bob", "their permission could not be checked: HTTP 404 (Not Found)"),
+    )
+
+
+@pytest.mark.parametrize(
+    "pushers", [{"bob"}, {"BOB"}, ["alice", "Bob"]], ids=["same", "upper", "list"]
+)
+def test_whoever_authored_or_committed_a_commit_cannot_approve(pushers: Collection[str]) -> None:
+    result = count([review("Bob", "APPROVED"), review("carol", "APPROVED")], pushers=pushers)
+    assert result.approved_by == ("carol",)
+    assert result.not_counted == (("Bob", "authored or committed a commit of this pull request"),)
+
+
+def test_unknown_commits_count_no_approval() -> None:
+    asked: list[str] = []
+    result = count([review("bob", "APPROVED")], pushers=None, asked=asked)
+    assert result.approved_by == ()
+    assert result.not_counted == (("bob", "the pull request's commits could not be read"),)
+    assert asked == []
+
+
+def test_automation_patterns_match_logins_whatever_the_case() -> None:
+    reviews = [review("Deploy-Agent-7", "APPROVED"), review("Renovate-Helper", "APPROVED")]
+    result = count(reviews, automation=("deploy-agent*", "renovate*"))
+    assert result.approved_by == ()
+    assert result.not_counted == (
+        ("Deploy-Agent-7", "matches the automation pattern `deploy-agent*`"),
+        ("Renovate-Helper", "matches the automation pattern `renovate*`"),
+    )
+
+
+def test_permission_is_asked_only_for_approvals_that_would_otherwise_count() -> None:
+    asked: list[str] = []
+    reviews = [
+        review("alice", "APPROVED"),
+        review("ci[bot]", "APPROVED"),
+        review("dependabot-x", "APPROVED"),
+        review("bob", "APPROVED", commit="0" * 40),
+        review("carol", "APPROVED"),
+        review("carol", "CHANGES_REQUESTED"),
+        review("dave", "APPROVED"),
+        review("erin", "APPROVED"),
+    ]
+    result = count(reviews, pushers={"alice", "dave"}, asked=asked)
+    assert result.approved_by == ("erin",)
+    assert asked == ["erin"]
+    assert [login for login, _ in result.not_counted] == [
+        "alice",
+        "bob",
+        "carol",
+        "ci[bot]",
+        "dave",
+        "dependabot-x",
+    ]
+
+
+def test_login_patterns_ignore_case_but_keep_brackets_literal() -> None:
+    assert login_matches("deploy-agent*", "Deploy-Agent-7")
+    assert login_matches("*[bot]", "My-App[BOT]")
+    assert not login_matches("*[bot]", "mybot")
+    cfg = Config(automation_patterns=("deploy-agent*",))
+    assert is_automated("DEPLOY-AGENT-7", cfg) and not is_automated("deployer", cfg)
+    assert not is_automated(None, cfg) and not is_automated("", cfg)
+
+
+def test_committers_are_authors_and_committers_with_an_account() -> None:
+    commits = [
+        {"author": {"login": "Alice"}, "committer": {"login": "web-flow"}},
+        {"author": None, "committer": {"login": "Mallory"}},
+        {"author": {"login": None}, "committer": None},
+        {},
+    ]
+    assert committers(commits) == {"alice", "web-flow", "mallory"}
 
 
 def test_order_is_by_submission_time_not_list_position() -> None:
@@ -187,7 +361,7 @@ def test_order_is_by_submission_time_not_list_position() -> None:
         review("bob", "CHANGES_REQUESTED", at="2024-05-01T12:00:00Z"),
         review("bob", "APPROVED", at="2024-05-01T11:00:00Z"),
     ]
-    result = count_approvals(reviews, HEAD, "alice")
+    result = count(reviews)
     assert result.approved_by == ()
     assert result.not_counted == (("bob", "latest review is changes_requested"),)
 

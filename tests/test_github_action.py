@@ -35,14 +35,23 @@ PLANS = FIXTURES / "github/plans"
 
 
 class FakeGitHub:
-    """Issue comments (list/create/update/delete) and pull request reviews,
-    paginated like GitHub (Link: rel="next"), with failures on demand."""
+    """Issue comments (list/create/update/delete), pull request reviews and
+    commits, and collaborators' permissions, paginated like GitHub (Link:
+    rel="next"), with failures on demand.
+
+    By default every reviewer may write and the author made every commit."""
 
     def __init__(self, server: HTTPServer, page_size: int = 100) -> None:
         self.comments: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
+        self.commits: list[dict[str, Any]] = []
+        self.commit("alice", "alice")
+        # login (lower case) -> role, or an HTTP status to fail with; default write
+        self.permissions: dict[str, str | int] = {}
+        self.bot = "github-actions[bot]"  # who POSTed comments are by
         self.calls: list[tuple[str, str]] = []
-        self.fail: dict[tuple[str, str], int] = {}  # (method, "comments"|"comment"|"reviews")
+        # (method, "comments"|"comment"|"reviews"|"commits"|"permission") -> status
+        self.fail: dict[tuple[str, str], int] = {}
         self.page_size = page_size
         self._next_id = 5000
         base = f"^/repos/{REPO}"
@@ -50,6 +59,8 @@ class FakeGitHub:
             "comments": rf"{base}/issues/7/comments$",
             "comment": rf"{base}/issues/comments/(\d+)$",
             "reviews": rf"{base}/pulls/7/reviews$",
+            "commits": rf"{base}/pulls/7/commits$",
+            "permission": rf"{base}/collaborators/[^/]+/permission$",
         }
         for name, pattern in routes.items():
             server.expect_request(re.compile(pattern)).respond_with_handler(
@@ -66,6 +77,10 @@ class FakeGitHub:
             return _json({"message": "Resource not accessible by integration"}, status)
         if route == "reviews":
             return self._page(request, self.reviews)
+        if route == "commits":
+            return self._page(request, self.commits)
+        if route == "permission":
+            return self._permission(request.path.split("/")[-2])
         if route == "comments" and request.method == "GET":
             return self._page(request, self.comments)
         if route == "comments" and request.method == "POST":
@@ -73,7 +88,7 @@ class FakeGitHub:
             comment = {
                 "id": self._next_id,
                 "body": request.get_json()["body"],
-                "user": {"login": "github-actions[bot]", "type": "Bot"},
+                "user": {"login": self.bot, "type": "Bot"},
                 "html_url": f"https://github.test/{REPO}/pull/7#issuecomment-{self._next_id}",
             }
             self.comments.append(comment)
@@ -100,11 +115,28 @@ class FakeGitHub:
             response.headers["Link"] = f'<{url}>; rel="next"'
         return response
 
+    def _permission(self, login: str) -> Response:
+        role = self.permissions.get(login.lower(), "write")
+        if isinstance(role, int):
+            return _json({"message": "Not Found" if role == 404 else "Server Error"}, role)
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        user = {"login": login, "type": "User"}
+        return _json({"permission": legacy, "role_name": role, "user": user})
+
     def count(self, method: str) -> int:
         return sum(1 for m, _ in self.calls if m == method)
 
     def ours(self) -> list[dict[str, Any]]:
         return [c for c in self.comments if "<!-- planguard-report -->" in c["body"]]
+
+    def commit(self, author: str | None, committer: str | None = None) -> None:
+        """A commit as GitHub lists it (null: no account has that e-mail address)."""
+
+        def user(login: str | None) -> dict[str, str] | None:
+            return {"login": login, "type": "User"} if login else None
+
+        sha = f"{len(self.commits):040x}"
+        self.commits.append({"sha": sha, "author": user(author), "committer": user(committer)})
 
     def review(self, login: str, state: str, commit: str = HEAD, kind: str = "User") -> None:
         self.reviews.append(
