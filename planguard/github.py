@@ -32,6 +32,8 @@ _DECISIVE = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
 _MAX_PAGES = 100  # 10,000 comments or reviews: far beyond any real pull request
 # GitHub lists no more than 250 commits of a pull request, silently.
 _MAX_COMMITS = 250
+# The identity GITHUB_TOKEN comments as; an App token comments as its own `name[bot]`.
+COMMENT_LOGIN = "github-actions[bot]"
 _ROLES = frozenset({"admin", "maintain", "write", "triage", "read", "none"})
 # Roles that could merge the change themselves: only their approval is a second person's.
 _MAY_APPROVE = frozenset({"admin", "maintain", "write"})
@@ -179,14 +181,22 @@ def marker(key: str) -> str:
     return f"{MARKER}\n{_KEY_LINE.format(key=key)}\n"
 
 
-def find_comment(comments: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
-    """The comment for this plan set; a bot's (the token's usual identity) first."""
+def find_comment(
+    comments: list[dict[str, Any]], key: str, login: str = COMMENT_LOGIN
+) -> dict[str, Any] | None:
+    """This plan set's comment, only ever one planguard's own identity wrote: anyone
+    can copy the marker, and a report edited into their comment would be theirs to
+    change. The latest wins, so a comment posted after a refused edit is the one kept."""
     line = _KEY_LINE.format(key=key)
     mine = [
-        c for c in comments if line in str(c.get("body") or "") and isinstance(c.get("id"), int)
+        c
+        for c in comments
+        if line in str(c.get("body") or "")
+        and isinstance(c.get("id"), int)
+        and (c.get("user") or {}).get("type") == "Bot"
+        and str((c.get("user") or {}).get("login") or "").lower() == login.lower()
     ]
-    bots = [c for c in mine if (c.get("user") or {}).get("type") == "Bot"]
-    return (bots or mine or [None])[0]
+    return mine[-1] if mine else None
 
 
 # --- the two-person rule --------------------------------------------------------

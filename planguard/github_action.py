@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from planguard.errors import UsageError
 from planguard.github import (
+    COMMENT_LOGIN,
     Approvals,
     GitHub,
     GitHubError,
@@ -59,6 +60,7 @@ class Settings:
     fail_on: str | None = None
     comment: bool = True
     comment_key: str | None = None
+    comment_login: str = COMMENT_LOGIN  # the bot the token comments as
     resolved: str = "update"  # or "delete"
     sarif: str | None = None
     report_path: str = "planguard-report.json"
@@ -92,6 +94,12 @@ class Settings:
         resolved = (get("PLANGUARD_RESOLVED_COMMENT") or "update").lower()
         if resolved not in ("update", "delete"):
             raise UsageError(f"resolved-comment: expected update or delete, not {resolved!r}")
+        comment_login = get("PLANGUARD_COMMENT_LOGIN") or COMMENT_LOGIN
+        if not comment_login.lower().endswith("[bot]"):
+            # Only a bot's comment is taken for planguard's own (see find_comment).
+            raise UsageError(
+                f"comment-login: expected a bot login (name[bot]), not {comment_login!r}"
+            )
         approvals = get("PLANGUARD_REQUIRED_APPROVALS")
         if approvals is not None and not approvals.isdigit():
             raise UsageError(f"required-approvals: expected a whole number, not {approvals!r}")
@@ -101,6 +109,7 @@ class Settings:
             fail_on=get("PLANGUARD_FAIL_ON"),
             comment=comment in _TRUE,
             comment_key=get("PLANGUARD_COMMENT_KEY"),
+            comment_login=comment_login,
             resolved=resolved,
             sarif=get("PLANGUARD_SARIF"),
             report_path=get("PLANGUARD_REPORT_PATH") or "planguard-report.json",
@@ -340,25 +349,43 @@ def _resolved_body(key: str, pr: PullRequest) -> str:
 
 
 def sync_comment(
-    client: GitHub, pr: PullRequest, key: str, body: str | None, resolved: str
+    client: GitHub,
+    pr: PullRequest,
+    key: str,
+    body: str | None,
+    resolved: str,
+    *,
+    login: str = COMMENT_LOGIN,
+    log: TextIO | None = None,
 ) -> str | None:
     """Create, update, resolve or delete this plan set's comment; its URL if one remains.
 
     `body` None means the plan set is clean now: an earlier comment is marked
-    resolved (or deleted), and none is created."""
-    existing = find_comment(client.comments(pr.number), key)
+    resolved (or deleted), and none is created. Only a comment `login` (the bot
+    the token comments as) wrote is ever edited. When editing or deleting it is
+    refused, a warning goes to `log`; a report that was due is posted anew."""
+    out = log or sys.stdout
+    existing = find_comment(client.comments(pr.number), key, login)
     if body is None:
         if existing is None:
             return None
         if resolved == "delete":
-            client.delete_comment(existing["id"])
+            try:
+                client.delete_comment(existing["id"])
+            except GitHubError as exc:
+                out.write(command("warning", f"planguard: cannot delete the old comment: {exc}"))
             return None
         body = _resolved_body(key, pr)
-    if existing is None:
-        return client.create_comment(pr.number, body).get("html_url")
-    if existing.get("body") != body:
-        client.update_comment(existing["id"], body)
-    return existing.get("html_url")
+    if existing is not None:
+        if existing.get("body") == body:
+            return existing.get("html_url")
+        try:
+            client.update_comment(existing["id"], body)
+            return existing.get("html_url")
+        except GitHubError as exc:
+            why = f"cannot edit the comment, posting a new one: {exc}"
+            out.write(command("warning", f"planguard: {why}"))
+    return client.create_comment(pr.number, body).get("html_url")
 
 
 def run(

@@ -197,15 +197,20 @@ def test_plan_set_key_is_stable_and_hides_user_text() -> None:
     assert re.fullmatch(r"[0-9a-f]{16}", evil)
 
 
-def test_find_comment_prefers_the_bots_comment_with_this_key() -> None:
+def test_find_comment_takes_only_planguards_own_comment_with_this_key() -> None:
     key = plan_set_key(["plan.json"])
+    actions = {"login": "github-actions[bot]", "type": "Bot"}
     comments = [
-        {"id": 1, "body": marker("0" * 16) + "other stack", "user": {"type": "Bot"}},
+        {"id": 1, "body": marker("0" * 16) + "other stack", "user": actions},
         {"id": 2, "body": f"quoting: {marker(key)}", "user": {"login": "carol", "type": "User"}},
-        {"id": 3, "body": marker(key) + "report", "user": {"type": "Bot"}},
+        {"id": 3, "body": marker(key), "user": {"login": "github-actions[bot]", "type": "User"}},
+        {"id": 4, "body": marker(key), "user": {"login": "other-app[bot]", "type": "Bot"}},
+        {"id": 5, "body": marker(key) + "report", "user": actions},
+        {"id": 6, "body": marker(key) + "posted after a refused edit", "user": actions},
     ]
-    assert find_comment(comments, key)["id"] == 3
-    assert find_comment(comments[:2], key)["id"] == 2
+    assert find_comment(comments, key)["id"] == 6  # the latest
+    assert find_comment(comments[:4], key) is None
+    assert find_comment(comments, key, "Other-App[bot]")["id"] == 4
     assert find_comment(comments[:1], key) is None
 
 

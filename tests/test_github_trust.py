@@ -1,6 +1,6 @@
 """The author of a change cannot lower its own gate through GitHub: approvals
 count only from a second person with write access who pushed none of the
-change.
+change, and the sticky comment is only ever one planguard's own bot wrote.
 
 End to end through `planguard github`, against the local fake API of
 test_github_action (real HTTP on 127.0.0.1). Every plan here destroys a
@@ -16,6 +16,7 @@ import test_github_action as action
 from test_github_action import OLD, REPO, FakeGitHub, Step
 
 from helpers import FIXTURES
+from planguard.github import marker, plan_set_key
 
 # The same local API and runner environment as test_github_action.
 _server, httpserver, github, step = action._server, action.httpserver, action.github, action.step
@@ -158,3 +159,99 @@ def test_no_approvals_no_commits_or_permissions_asked(
     github.review("bob", "COMMENTED")
     assert step.run(capsys, event="pull_request_review") == 1
     assert not [p for _, p in github.calls if p.endswith(("/commits", "/permission"))]
+
+
+# --- the sticky comment ---------------------------------------------------------------
+
+KEY = plan_set_key([], explicit="billing")
+
+
+def _planted(login: str, kind: str) -> dict[str, object]:
+    return {
+        "id": 1,
+        "body": f"{marker(KEY)}**✅ planguard gate: passes** (planted)",
+        "user": {"login": login, "type": kind},
+        "html_url": f"https://github.test/{REPO}/pull/7#issuecomment-1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("login", "kind"),
+    [("mallory", "User"), ("github-actions[bot]", "User"), ("other-app[bot]", "Bot")],
+    ids=["user", "user-named-like-the-bot", "another-bot"],
+)
+def test_a_comment_planguard_did_not_write_is_never_taken_over(
+    github: FakeGitHub,
+    step: Step,
+    capsys: pytest.CaptureFixture[str],
+    login: str,
+    kind: str,
+) -> None:
+    planted = _planted(login, kind)
+    github.comments.append(planted)
+    body = planted["body"]
+    assert step.run(capsys, comment_key="billing") == 1
+    assert github.count("PATCH") == 0 and github.count("POST") == 1
+    assert github.comments[0]["body"] == body
+    ours = github.comments[-1]
+    assert ours["user"] == {"login": "github-actions[bot]", "type": "Bot"}
+    assert "planguard gate: blocked" in ours["body"]
+    assert step.outputs["comment-url"] == ours["html_url"]
+    # The next run finds its own comment again, not the planted one.
+    ours["body"] += "stale"
+    assert step.run(capsys, comment_key="billing") == 1
+    assert github.count("PATCH") == 1 and github.count("POST") == 1
+    assert github.comments[0]["body"] == body
+
+
+def test_a_refused_edit_posts_the_report_anew(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert step.run(capsys) == 1
+    [first] = github.ours()
+    first["body"] += "stale"
+    github.fail[("PATCH", "comment")] = 403
+    assert step.run(capsys) == 1
+    assert github.count("PATCH") == 1 and github.count("POST") == 2
+    second = github.ours()[-1]
+    assert "planguard gate: blocked" in second["body"]
+    assert step.outputs["comment-url"] == second["html_url"]
+    assert "::warning::planguard: cannot edit the comment, posting a new one: PATCH " in step.log
+    assert "No comment" not in step.summary_text
+    # The newest of its own comments is the one it keeps: unchanged, nothing is posted.
+    assert step.run(capsys) == 1
+    assert github.count("POST") == 2 and github.count("PATCH") == 1
+
+
+def test_a_refused_delete_is_a_warning(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert step.run(capsys) == 1
+    github.fail[("DELETE", "comment")] = 403
+    assert step.run(capsys, plan="safe", resolved_comment="delete") == 0
+    assert "::warning::planguard: cannot delete the old comment: DELETE " in step.log
+    assert step.outputs["blocked"] == "false"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="needs github_action._run to pass login=settings.comment_login"
+)
+def test_an_app_token_comments_as_its_own_bot(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github.bot = "planguard-app[bot]"
+    github.comments.append(_planted("github-actions[bot]", "Bot"))
+    assert step.run(capsys, comment_key="billing", comment_login="PlanGuard-App[bot]") == 1
+    assert github.count("PATCH") == 0 and github.count("POST") == 1
+    github.comments[-1]["body"] += "stale"
+    assert step.run(capsys, comment_key="billing", comment_login="PlanGuard-App[bot]") == 1
+    assert github.count("PATCH") == 1 and github.count("POST") == 1
+    assert "(planted)" in github.comments[0]["body"]
+
+
+def test_comment_login_must_name_a_bot(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert step.run(capsys, comment_login="alice") == 2
+    assert "comment-login: expected a bot login" in step.summary_text
+    assert github.calls == []
