@@ -20,7 +20,9 @@ def table(checks: list[Check], config: Config) -> str:
 
 
 def explain(meta: CheckMeta) -> str:
-    wrap = lambda text: textwrap.fill(text, 88, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    def wrap(text: str) -> str:
+        return textwrap.fill(text, 88, initial_indent="  ", subsequent_indent="  ")
+
     parts = [
         f"{meta.id} {meta.title} (severity: {meta.severity.value})",
         "",

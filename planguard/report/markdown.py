@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import jinja2
 
@@ -26,6 +27,11 @@ from planguard.model import Action, Change
 from planguard.report.common import DestructiveRow, action_label, counts_row, destructive_rows
 from planguard.report.graph import to_mermaid
 from planguard.review import PlanReview, Review
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from planguard.policy import Suppressed
 
 # The GitHub integration finds (and updates) its own comment by this marker.
 MARKER = "<!-- planguard-report -->"
@@ -204,7 +210,7 @@ class PlanView:
 
 def group_findings(findings: Iterable[Finding]) -> list[Group]:
     """Findings of one check in one plan (same severity) become one group."""
-    groups: dict[tuple, Group] = {}
+    groups: dict[tuple[int, str, str], Group] = {}
     for f in sorted(findings, key=lambda f: f.sort_key):
         key = (f.severity.rank, f.check_id, f.plan)
         if key in groups:
@@ -267,7 +273,7 @@ def _change_lines(pr: PlanReview) -> list[ChangeLine]:
 
 
 def plan_view(
-    pr: PlanReview, findings: list[Finding], limits: Limits, memo: dict | None = None
+    pr: PlanReview, findings: list[Finding], limits: Limits, memo: dict[str, Any] | None = None
 ) -> PlanView:
     """One plan's part of the comment at one level of detail.
 
@@ -355,9 +361,18 @@ def _headline(review: Review) -> dict[str, object]:
 # -- rendering ------------------------------------------------------------------
 
 
+class _EnvOptions(TypedDict):
+    """The jinja2.Environment settings given by name, each of its own type."""
+
+    autoescape: bool
+    trim_blocks: bool
+    lstrip_blocks: bool
+    keep_trailing_newline: bool
+
+
 # Part of the bytecode cache key: compiled templates depend on these settings
 # (and on jinja2's version, which the cache checks itself), not just the source.
-_ENV_OPTIONS = {
+_ENV_OPTIONS: _EnvOptions = {
     "autoescape": False,
     "trim_blocks": True,
     "lstrip_blocks": True,
@@ -424,10 +439,10 @@ class _Shared:
     review: Review
     by_plan: dict[str, list[Finding]]
     other: list[Group]
-    memos: list[dict]
+    memos: list[dict[str, Any]]
     headline: dict[str, object]
     total_changes: int
-    suppressed: list
+    suppressed: list[Suppressed]
 
     @classmethod
     def of(cls, review: Review) -> _Shared:
@@ -497,7 +512,8 @@ def _render(
         parts.append(chunk)
         size += len(chunk)
         if size > stop_after:
-            chunks.close()
+            # A generator, which jinja2 types as an Iterator.
+            cast("Generator[str, None, None]", chunks).close()
             break
     return "".join(parts), hidden_findings, hidden_changes
 

@@ -35,7 +35,7 @@ def _destructive(plan: Plan) -> list[dict[str, Any]]:
 def to_json(plans: list[Plan]) -> str:
     totals = dict.fromkeys(COUNT_KEYS, 0)
     per_plan = []
-    destructive = []
+    destructive: list[dict[str, Any]] = []
     for plan in plans:
         counts = plan.counts()
         for key in COUNT_KEYS:

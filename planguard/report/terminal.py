@@ -129,8 +129,8 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
     if v.kept:
         console.print()
         console.print("Findings", style="bold")
-        shown = v.kept if verbose else v.kept[:TOP_FINDINGS]
-        for f in shown:
+        listed = v.kept if verbose else v.kept[:TOP_FINDINGS]
+        for f in listed:
             line = Text("  ")
             line.append(f"{f.severity.value.upper():8}", style=STYLE[f.severity])
             line.append(f" {f.check_id} ", style="bold")
@@ -144,10 +144,12 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
                     console.print(Text(f"      {printable(detail)}", style="dim"))
                 if f.suggestion:
                     console.print(Text("      suggested:", style="bold"))
-                    for line in f.suggestion.splitlines():
-                        console.print(Text(f"        {printable(line)}", style="green"))
-        if len(v.kept) > len(shown):
-            console.print(f"  … {len(v.kept) - len(shown)} more (--verbose lists all)", style="dim")
+                    for text in f.suggestion.splitlines():
+                        console.print(Text(f"        {printable(text)}", style="green"))
+        if len(v.kept) > len(listed):
+            console.print(
+                f"  … {len(v.kept) - len(listed)} more (--verbose lists all)", style="dim"
+            )
     if v.suppressed:
         console.print()
         console.print("Suppressed", style="bold")
