@@ -16,7 +16,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from http.client import HTTPMessage
+from typing import IO, Any
 
 from planguard.errors import PlanguardError
 from planguard.findings import matches
@@ -48,7 +49,15 @@ class GitHubError(PlanguardError):
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         raise GitHubError(code, f"GitHub API redirected {req.get_method()} to another URL")
 
 
