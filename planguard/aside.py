@@ -17,10 +17,6 @@ different plans, the parent runs the same checks itself.
 
 from __future__ import annotations
 
-import os
-import pickle
-import sys
-import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -95,10 +91,9 @@ class Job:
 def wanted(job: Job) -> bool:
     """Whether forking pays: Terraform plan files, enough of them, two cores."""
     from planguard.review import terraform_bytes
+    from planguard.speed import fork
 
-    if sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2:
-        return False
-    if not job.aside_checks:
+    if not fork.available() or not job.aside_checks:
         return False
     size = terraform_bytes(job.paths)
     return size is not None and size >= MIN_BYTES
@@ -119,61 +114,27 @@ class Aside:
     """A `Job` running in a forked child."""
 
     def __init__(self, job: Job) -> None:
-        self._results: Results | None = None
         # Imported before the fork: both processes need them, the parent anyway.
         import planguard.catalog
         import planguard.load.terraform  # noqa: F401
+        from planguard.speed import fork
 
-        read, write = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about forking with threads running: the child
-            # takes no lock another thread may hold (it prints nothing).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                pid = os.fork()
-            except OSError:
-                os.close(read)
-                os.close(write)
-                raise
-        if pid == 0:
-            code = 1
-            try:
-                os.close(read)
-                found = job.run()
-                with os.fdopen(write, "wb") as out:
-                    out.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-                code = 0
-            finally:
-                os._exit(code)  # no cleanup: the parent's files and buffers are its own
-        os.close(write)
-        self._pid, self._read = pid, read
+        self._child = fork.Child(job.run)
+        self._checked = False
+        self._results: Results | None = None
 
     def results(self, plans: list[Any]) -> Results | None:
         """The child's findings for `plans` (as the parent loaded them), by
         plan and check id; None when the child failed or saw other plans."""
-        if self._read >= 0:
-            # Not waiting for the child to exit (that is its memory being
-            # freed): a complete message is all it had to give.
-            try:
-                with os.fdopen(self._read, "rb") as pipe:
-                    data = pipe.read()
-                seen, found = pickle.loads(data)  # our own child's data
+        if not self._checked:
+            self._checked = True
+            found = self._child.result()
+            if isinstance(found, tuple) and len(found) == 2:
+                seen, results = found
                 if seen == [(p.source, len(p.changes)) for p in plans]:
-                    self._results = found
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-                self._results = None
-            self._read = -1
+                    self._results = results
         return self._results
 
     def close(self) -> None:
-        """Reap the child; if its results were never read (the review
-        stopped early), it gets a broken pipe and exits first."""
-        try:
-            if self._read >= 0:
-                os.close(self._read)
-                self._read = -1
-            if self._pid:
-                os.waitpid(self._pid, 0)
-                self._pid = 0
-        except OSError:
-            pass
+        """Reap the child (see planguard.speed.fork.Child.close)."""
+        self._child.close()

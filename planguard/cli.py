@@ -5,7 +5,6 @@ Exit codes: 0 pass, 1 blocked, 2 bad input or usage, 3 internal error.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 
 EXIT_PASS, EXIT_BLOCKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
+
 def one_line(text: str) -> str:
     """Messages go to logs and terminals: no newlines or control characters."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
@@ -27,37 +27,17 @@ def fail(message: str, code: int) -> int:
     return code
 
 
-# Set by `run`: what a command built may be left for the process's exit.
-_one_shot = False
-_kept: list[object] = []
-
-
-def keep(*objects: object) -> None:
-    """Hold `objects` until a one-shot process exits, so that they are not
-    freed one by one when the command returns (in-process callers free them)."""
-    if _one_shot:
-        _kept.append(objects)
-
-
 def run() -> NoReturn:
-    """The `planguard` command: `main`, then out without tearing down.
+    """The `planguard` command: `main`, then out without tearing down
+    (planguard.speed.teardown)."""
+    from planguard.speed import teardown
 
-    Freeing a big plan object by object, and then every module, takes longer
-    than some reviews (a third of a second for 50k resources): a one-shot
-    process leaves its memory to the operating system.
-    """
-    global _one_shot
-    _one_shot = True
+    teardown.one_shot()
     code = EXIT_INTERNAL
     try:
         code = main()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                code = code or EXIT_INTERNAL  # a report that did not reach its reader
-        os._exit(code)
+        teardown.leave(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,17 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         # Answered before anything heavy is imported: hooks call this often.
         sys.stdout.write(f"planguard {__version__}\n")
         return EXIT_PASS
-    # A command allocates millions of small objects and frees them by
-    # reference counting; it makes next to no garbage cycles, so the cyclic
-    # collector would only walk live objects again and again (a tenth of a
-    # 50k-resource review). Off for the command, as it was after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    from planguard.speed import collector
+
+    with collector.paused():
         return _main(argv)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _main(argv: list[str]) -> int:

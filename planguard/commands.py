@@ -227,7 +227,7 @@ def review(
     _write(text, output)
     for path, body in rendered:
         _write(body, path)
-    from planguard.cli import keep
+    from planguard.speed.teardown import keep
 
     keep(result)
     return 1 if result.verdict.blocked else 0

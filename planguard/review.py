@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -190,36 +190,17 @@ def review_files(
     are combined, so they are loaded together, the ordinary way).
     `done(finished, total)` is called as files finish.
     """
-    workers = min(len(paths), jobs or os.cpu_count() or 1)
+    from planguard.speed import fork
+
     size = terraform_bytes(paths)
-    if workers < 2 or not _can_fork() or size is None or size < PARALLEL_MIN_BYTES:
+    workers = min(len(paths), jobs or fork.cores())
+    if workers < 2 or not fork.available() or size is None or size < PARALLEL_MIN_BYTES:
         return None
-    import concurrent.futures
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    # Forked workers inherit the checks (user checks too) already imported.
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(_review_file, path, checks, config, max_bytes, source_dir) for path in paths
-        ]
-        if done is not None:
-            for finished, _ in enumerate(concurrent.futures.as_completed(futures), 1):
-                done(finished, len(futures))
-        out: list[PlanReview] = []
-        try:
-            for future in futures:
-                out.extend(_unpack(packed) for packed in future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return out
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    work = functools.partial(
+        _review_file, checks=checks, config=config, max_bytes=max_bytes, source_dir=source_dir
+    )
+    packed = fork.pool(work, paths, jobs=workers, done=done)
+    return [_unpack(p) for per_file in packed for p in per_file]
 
 
 def terraform_bytes(paths: list[str]) -> int | None:
@@ -239,7 +220,7 @@ def terraform_bytes(paths: list[str]) -> int | None:
 
 
 def _review_file(
-    path: str, checks: list[Check], config: Config, max_bytes: int, source_dir: str | None
+    path: str, *, checks: list[Check], config: Config, max_bytes: int, source_dir: str | None
 ) -> list[_Packed]:
     """In a worker: what `planguard review` does for one plan file, up to the verdict."""
     from planguard.load import LoadOptions, load, sources_wanted
@@ -249,9 +230,9 @@ def _review_file(
         from planguard.load import hcl as hcl_load
 
         plans = hcl_load.for_review(plans, [], source_dir=source_dir)
-    import gc
+    from planguard.speed import collector
 
-    gc.freeze()  # as the CLI does: the plan outlives every collection here
+    collector.freeze()  # the plan outlives every collection in this worker
     return [_pack(review_plan(plan, checks, config)) for plan in plans]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,12 @@ from helpers import FIXTURES, ROOT
 from planguard.catalog import Catalog
 from planguard.cli import main
 from planguard.config import Config
+from planguard.engine import review
 from planguard.findings import Context
 from planguard.load import LoadOptions, load
 from planguard.registry import all_checks, run_check
-from planguard.review import review, review_plan
+from planguard.policy import evaluate
+from planguard.review import review_plan, review_plans
 
 PLANS = sorted(
     str(p.relative_to(ROOT))
@@ -47,11 +50,19 @@ def _beside(paths: list[str], config: Config, checks=None):
     checks = checks or all_checks()
     side = aside.Aside(_job(paths, config, checks))
     try:
-        forked = review(load(paths), checks, config, aside=side)
+        forked = review_plans(load(paths), checks, config, aside=side)
     finally:
         side.close()
-    serial = review(load(paths), checks, config)
-    return forked, serial
+    serial = review_plans(load(paths), checks, config)
+    return Reviewed(forked), Reviewed(serial)
+
+
+class Reviewed:
+    """Plan reviews and the verdict over them, as a run gives them."""
+
+    def __init__(self, plans: list) -> None:
+        self.plans = plans
+        self.verdict = evaluate([f for r in plans for f in r.findings], [r.plan for r in plans], Config())
 
 
 @pytest.mark.parametrize("path", PLANS)
@@ -87,14 +98,14 @@ def test_several_plans_at_once() -> None:
 def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
     """Whatever happens to the child, the parent runs the checks itself."""
     parent = os.getpid()
-    real_dumps = aside.pickle.dumps
+    real_dumps = pickle.dumps
 
     def dumps(obj, *args, **kwargs):
         if os.getpid() != parent:
             raise MemoryError  # in the child only
         return real_dumps(obj, *args, **kwargs)
 
-    monkeypatch.setattr(aside.pickle, "dumps", dumps)
+    monkeypatch.setattr(pickle, "dumps", dumps)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
     side = aside.Aside(_job([path]))
     assert side.results(load([path])) is None
@@ -180,7 +191,7 @@ def test_no_fork_no_aside(monkeypatch) -> None:
     def fork():
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(aside.os, "fork", fork)
+    monkeypatch.setattr(os, "fork", fork)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
     assert aside.start(_job([path])) is None
     code, out = _cli(["review", path, "--format", "json"])

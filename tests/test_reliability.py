@@ -392,7 +392,7 @@ def test_internal_error_is_exit_3_and_one_line(tmp_path: Path) -> None:
         "import planguard.review as r\n"
         "def boom(*a, **k):\n"
         "    raise KeyError('s3cr3t-in-crash')\n"
-        "r.review = boom\n"
+        "r.review_plans = boom\n"
         "from planguard.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
@@ -413,7 +413,7 @@ def test_interrupt_is_not_a_pass() -> None:
         "import planguard.review as r\n"
         "def stop(*a, **k):\n"
         "    raise KeyboardInterrupt\n"
-        "r.review = stop\n"
+        "r.review_plans = stop\n"
         "from planguard.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )

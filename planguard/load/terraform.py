@@ -6,8 +6,6 @@ values stay as raw JSON bytes inside `Attributes` until a check reads them.
 
 from __future__ import annotations
 
-import gc
-import mmap
 from typing import Any
 
 import msgspec
@@ -27,6 +25,8 @@ from planguard.model import (
     ReplaceOrder,
     Resource,
 )
+from planguard.speed import collector, mapped
+from planguard.speed.mapped import Buffer
 from planguard.values import Attributes
 
 SUPPORTED_MAJOR = ("0", "1")
@@ -175,24 +175,21 @@ def check_format_version(path: str, version: object) -> None:
         )
 
 
-def load(path: str, data: bytes | mmap.mmap, *, edges: bool = True) -> Plan:
+def load(path: str, data: Buffer, *, edges: bool = True) -> Plan:
     """Decode plan JSON bytes into a Plan; any problem is an InputError.
 
     The collector is paused meanwhile: loading makes hundreds of thousands of
     objects and no garbage cycles, and collections triggered by the
     allocations alone cost a quarter of the load.
     """
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        return _load(path, data, edges)
+        with collector.paused():
+            return _load(path, data, edges)
     finally:
         tfaddr.forget()
-        if enabled:
-            gc.enable()
 
 
-def _load(path: str, data: bytes | mmap.mmap, with_edges: bool) -> Plan:
+def _load(path: str, data: Buffer, with_edges: bool) -> Plan:
     try:
         doc = _decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -201,12 +198,7 @@ def _load(path: str, data: bytes | mmap.mmap, with_edges: bool) -> Plan:
         raise InputError(path, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError(path, "JSON nested too deeply") from None
-    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        # The decode touched every page of the file, which now counts in this
-        # process's memory although only the few values read later need it.
-        # Unmap them here: they stay in the page cache, and a later read of a
-        # value maps its page back. The model is built without them.
-        data.madvise(mmap.MADV_DONTNEED)
+    mapped.release(data)  # the model is built without the file's pages
     check_format_version(path, doc.format_version)
     if doc.planned_values is None and doc.resource_changes is None and doc.configuration is None:
         if bytes(doc.values) != b"null":
