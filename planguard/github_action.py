@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -51,6 +51,8 @@ class PullRequest:
     head_sha: str
     author: str
     fork: bool
+    # The commit the change is judged against: its settings are the trusted ones.
+    base_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def pull_request(event_name: str, event: dict[str, Any]) -> PullRequest | None:
             head_sha=str(head["sha"]),
             author=str(pr["user"]["login"]),
             fork=head_repo != (base.get("repo") or {}).get("full_name"),
+            base_sha=str(base["sha"]),
         )
     except (KeyError, TypeError, ValueError):
         raise UsageError("GITHUB_EVENT_PATH: the pull request in the event is incomplete") from None
@@ -236,8 +239,9 @@ def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: lis
         lines.append(
             f"\n**Two-person rule:** this change is at or above the approval level. "
             f"It needs {need} approving review{'s' if need != 1 else ''} of the current commit "
-            f"`{pr.head_sha[:7]}` from someone other than the author @{pr.author} "
-            "(bots and approvals of older commits do not count)."
+            f"`{pr.head_sha[:7]}` from people with write access to the repository who neither "
+            f"opened (@{pr.author}) nor pushed to this pull request (bots, automation accounts "
+            "and approvals of older commits do not count)."
         )
     if gate.approvals is not None:
         got = ", ".join(f"@{login}" for login in gate.approvals.approved_by) or "none"
@@ -249,9 +253,9 @@ def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: lis
     if v.blocked and not gate.passed and not any(f.unconditional for f in v.kept):
         paths = " ".join(_plain(p) for p in plans)
         lines.append(
-            "\nThe other way through: a second person reviews the plan and commits an "
-            f"acknowledgement of exactly these changes (`planguard ack {paths}` writes "
-            "`.planguard-ack.json`)."
+            "\nThe other way through: a second person acknowledges exactly these findings "
+            f"(`planguard ack {paths} --by NAME --reason WHY`) and that file lands on the base "
+            "branch first; an acknowledgement added by this pull request lifts nothing."
         )
     return "\n".join(lines) + "\n"
 
@@ -264,37 +268,38 @@ def _plain(text: str) -> str:
 # --- the run --------------------------------------------------------------------
 
 
-def _review(settings: Settings, paths: list[str], actor: str | None, max_bytes: int) -> Review:
-    from planguard import ack as ack_mod
-    from planguard import config as config_mod
-    from planguard.config import validate_check_settings
+def _review(
+    settings: Settings,
+    paths: list[str],
+    pr: PullRequest | None,
+    client: GitHub | None,
+    env: Mapping[str, str],
+    max_bytes: int,
+) -> Review:
+    """The engine's review, with the trusted settings of a pull request's base."""
+    from planguard import engine, trust
     from planguard.findings import Severity
-    from planguard.load import LoadOptions, load
-    from planguard.registry import all_checks
-    from planguard.review import review
+    from planguard.settings import Named
 
-    cfg = config_mod.load(settings.config if settings.config else config_mod.find())
-    if settings.required_approvals is not None:
-        cfg = replace(cfg, required_approvals=settings.required_approvals)
     threshold = None
     if settings.fail_on:
         try:
             threshold = Severity.parse(settings.fail_on)
         except ValueError as exc:
             raise UsageError(f"fail-on: {exc}") from None
-    checks = all_checks([*cfg.checks_dirs, *settings.checks_dir])
-    validate_check_settings(cfg, {c.meta.id: c.meta.options for c in checks})
-    from planguard import aside
-
-    options = LoadOptions(max_bytes=max_bytes)
-    side = aside.start(aside.Job(paths, options, checks, cfg, locate=False))
-    try:
-        plans = load(paths, options)
-        acks = ack_mod.load_all(settings.ack)
-        return review(plans, checks, cfg, actor=actor, acks=acks, fail_on=threshold, aside=side)
-    finally:
-        if side is not None:
-            side.close()
+    # A pull request is judged by its base's settings; a push by what was pushed
+    # (the branch's own protection decided what may land there).
+    trusted = trust.at_base(pr.base_sha, client) if pr else trust.working_tree()
+    request = engine.Request(
+        plans=tuple(paths),
+        max_bytes=max_bytes,
+        named=Named(settings.config, tuple(settings.ack), tuple(settings.checks_dir)),
+        trust=trusted,
+        fail_on=threshold,
+        required_approvals=settings.required_approvals,
+        actor=engine.actor(settings.actor, env, pr.author if pr else None),
+    )
+    return engine.run(request)
 
 
 def _repo_path(path: str, workspace: str | None) -> str:
@@ -422,15 +427,20 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
     event = read_event(settings)
     pr = pull_request(settings.event_name, event)
     paths = expand(settings.plans)
-    actor = settings.actor or (pr.author if pr else None) or env.get("GITHUB_ACTOR") or None
-    result = _review(settings, paths, actor, max_bytes)
     client = None
     if settings.token and settings.repository:
         try:
             client = GitHub(settings.api_url, settings.token, settings.repository)
         except GitHubError as exc:
             log.write(command("warning", f"planguard: no GitHub API: {exc}"))
+    if pr is not None and not pr.base_sha:
+        raise UsageError("GITHUB_EVENT_PATH: the pull request in the event has no base commit")
+    result = _review(settings, paths, pr, client, env, max_bytes)
     gate = decide(result, pr, client)
+    if gate.passed and result.verdict.blocked:
+        # Approvals that count lift the block: every report says so, not "blocked".
+        result.verdict.blocked = False
+        result.verdict.lifted = gate.why.rstrip(".")
 
     report_path = Path(settings.report_path)
     report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -460,7 +470,9 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
             clean = gate.passed and not result.verdict.kept
             body = None if clean else _comment_body(key, gate_md, report_md, run_url)
             try:
-                comment_url = sync_comment(client, pr, key, body, settings.resolved)
+                comment_url = sync_comment(
+                    client, pr, key, body, settings.resolved, login=settings.comment_login, log=log
+                )
             except GitHubError as exc:
                 if exc.status in (403, 404):
                     why = "the token may not write here (a fork's pull request is read-only)"

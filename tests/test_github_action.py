@@ -7,6 +7,7 @@ GITHUB_STEP_SUMMARY, GITHUB_API_URL. Nothing here reaches GitHub.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -54,6 +55,9 @@ class FakeGitHub:
         self.fail: dict[tuple[str, str], int] = {}
         self.page_size = page_size
         self._next_id = 5000
+        # The base commit's files for the contents API, by path; None: the
+        # checkout's own files (a base with the same settings as the change).
+        self.base: dict[str, bytes] | None = None
         base = f"^/repos/{REPO}"
         routes = {
             "comments": rf"{base}/issues/7/comments$",
@@ -61,6 +65,7 @@ class FakeGitHub:
             "reviews": rf"{base}/pulls/7/reviews$",
             "commits": rf"{base}/pulls/7/commits$",
             "permission": rf"{base}/collaborators/[^/]+/permission$",
+            "contents": rf"{base}/contents(/.*)?$",
         }
         for name, pattern in routes.items():
             server.expect_request(re.compile(pattern)).respond_with_handler(
@@ -77,6 +82,8 @@ class FakeGitHub:
             return _json({"message": "Resource not accessible by integration"}, status)
         if route == "reviews":
             return self._page(request, self.reviews)
+        if route == "contents":
+            return self._contents(request)
         if route == "commits":
             return self._page(request, self.commits)
         if route == "permission":
@@ -122,6 +129,43 @@ class FakeGitHub:
         legacy = {"maintain": "write", "triage": "read"}.get(role, role)
         user = {"login": login, "type": "User"}
         return _json({"permission": legacy, "role_name": role, "user": user})
+
+    def _contents(self, request: Request) -> Response:
+        """GET /repos/{repo}/contents/{path}?ref=: a file (base64) or a directory."""
+        assert request.args.get("ref") == OLD, "settings are read at the base commit only"
+        path = request.path.split("/contents", 1)[1].strip("/")
+        files = self.base
+        if files is None:
+            here = Path.cwd()
+            files = {
+                p.relative_to(here).as_posix(): p.read_bytes()
+                for p in here.rglob("*")
+                if p.is_file()
+            }
+        if path in files:
+            content = base64.b64encode(files[path]).decode()
+            return _json(
+                {
+                    "type": "file",
+                    "name": path.rsplit("/", 1)[-1],
+                    "path": path,
+                    "encoding": "base64",
+                    "content": content,
+                }
+            )
+        inside = sorted(p for p in files if path == "" or p.startswith(path + "/"))
+        if not inside:
+            return _json({"message": "Not Found"}, 404)
+        names = {p[len(path) + 1 if path else 0 :].split("/", 1)[0] for p in inside}
+        listing = [
+            {
+                "name": n,
+                "path": f"{path}/{n}".strip("/"),
+                "type": "file" if f"{path}/{n}".strip("/") in files else "dir",
+            }
+            for n in sorted(names)
+        ]
+        return _json(listing)
 
     def count(self, method: str) -> int:
         return sum(1 for m, _ in self.calls if m == method)
@@ -401,7 +445,10 @@ def test_comment_off_makes_no_request_but_the_gate_holds(
     github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert step.run(capsys, comment="off") == 1
-    assert github.count("POST") == 0 and github.count("GET") == 1  # the reviews only
+    # Reads only: the base commit's settings (this checkout lacks it), then the reviews.
+    gets = [path for method, path in github.calls if method == "GET"]
+    assert github.count("POST") == 0
+    assert [p for p in gets if "/contents" not in p] == [f"/repos/{REPO}/pulls/7/reviews"]
 
 
 def test_api_errors_never_turn_a_block_into_a_pass(

@@ -233,9 +233,6 @@ def test_a_refused_delete_is_a_warning(
     assert step.outputs["blocked"] == "false"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs github_action._run to pass login=settings.comment_login"
-)
 def test_an_app_token_comments_as_its_own_bot(
     github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
 ) -> None:
