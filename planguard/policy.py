@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from planguard.ack import Acks
@@ -59,6 +60,9 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
     needs_approval: bool = False
     required_approvals: int = 1
+    # Set by the Action when approvals that count lift the block: how (one
+    # sentence); `blocked` is then False.
+    lifted: str | None = None
 
     @property
     def level_name(self) -> str:
@@ -82,9 +86,14 @@ def evaluate(
     acks: Acks | None = None,
     fail_on: Severity | None = None,
     today: dt.date | None = None,
+    plan_key: Callable[[str], str] | None = None,
+    inline: dict[tuple[str, str], dict[str, str]] | None = None,
 ) -> Verdict:
+    """`plan_key` names a plan as acknowledgements do (its path relative to the
+    repository); `inline` replaces the plans' own inline ignores."""
     today = today or dt.date.today()
-    inline = _inline_ignores(plans)
+    key = plan_key or _as_given
+    inline = _inline_ignores(plans) if inline is None else inline
     kept: list[Finding] = []
     suppressed: list[Suppressed] = []
     notes: list[str] = []
@@ -92,11 +101,13 @@ def evaluate(
         if finding.unconditional:
             kept.append(finding)
             continue
+        if finding.check_id in config.disable:
+            continue  # a disabled check's findings (when judged under other settings)
         remap = config.severity.get(finding.check_id)
         if remap is not None:
             finding = replace(finding, severity=remap)
         reason = _ignored(finding, config, inline, today, notes)
-        if reason is None and acks is not None and acks.covers(finding):
+        if reason is None and acks is not None and acks.covers(finding, key(finding.plan)):
             reason = f"acknowledged in {acks.path}"
         if reason is None:
             kept.append(finding)
@@ -126,6 +137,10 @@ def evaluate(
         needs_approval=level is not None and level.rank >= config.approval_level.rank,
         required_approvals=config.required_approvals,
     )
+
+
+def _as_given(path: str) -> str:
+    return path
 
 
 def _inline_ignores(plans: list[Plan]) -> dict[tuple[str, str], dict[str, str]]:

@@ -132,8 +132,8 @@ def test_cycle_is_reported_and_refused(tmp_path: Path) -> None:
     g = DependencyGraph(plan)
     assert g.cycles() == [["terraform_data.database", "terraform_data.migrations"]]
     from planguard.config import Config
+    from planguard.engine import review
     from planguard.registry import all_checks
-    from planguard.review import review
 
     with pytest.raises(InputError, match="dependency cycle"):
         review([plan], all_checks(), Config())

@@ -15,11 +15,12 @@ import pytest
 
 from helpers import FIXTURES
 from planguard.config import Config
+from planguard.engine import review
 from planguard.errors import InputError
 from planguard.load import hcl
 from planguard.model import Action, Plan, PlanKind
 from planguard.registry import all_checks
-from planguard.review import Review, review
+from planguard.review import Review
 
 CASES = FIXTURES / "hcl"
 GIT_ENV = {

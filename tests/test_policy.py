@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 
 from helpers import FIXTURES, ROOT
 from planguard import config as config_mod
+from planguard.engine import review
 from planguard.errors import ConfigError
+from planguard.config import Config
 from planguard.findings import Finding, Severity
 from planguard.load import load
 from planguard.policy import score
 from planguard.registry import all_checks
-from planguard.review import review
 
 DELETE = FIXTURES / "terraform/corpus/show-json/basic-delete/output.json"
 # basic-delete destroys a test_instance; declaring the type data-bearing makes it PG101.
@@ -129,12 +130,20 @@ def test_crashing_check_blocks_and_cannot_be_ignored(tmp_path: Path) -> None:
         "def check(ctx):\n"
         "    raise RuntimeError('boom')\n"
     )
-    cfg = (
-        f"checks_dir: {tmp_path}\n"
-        "ignore:\n  - check: PG001\n    reason: try to hide it\n"
-        "severity:\n  PG001: info\n"
-    )
-    v = _review(cfg).verdict
+    # No setting may touch PG001: a policy that tries is refused outright.
+    for attempt in (
+        "ignore:\n  - check: PG001\n    reason: try to hide it\n",
+        "severity:\n  PG001: info\n",
+        "disable: [PG001]\n",
+    ):
+        with pytest.raises(ConfigError, match="PG001 .plan integrity. cannot be disabled"):
+            _review(f"checks_dir: {tmp_path}\n{attempt}")
+    # Nor may a Config built in code: the crash is kept and blocks.
+    v = review(
+        load([str(FIXTURES / "checks/PG101/good.json")]),
+        all_checks([str(tmp_path)]),
+        Config(disable=frozenset({"PG001"}), severity={"PG001": Severity.INFO}),
+    ).verdict
     assert v.blocked
     [crash] = [f for f in v.kept if f.check_id == "PG001"]
     assert crash.severity is Severity.CRITICAL

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from planguard.config import Config
+from planguard.engine import review
 from planguard.errors import InputError
 from planguard.load import LoadOptions, load
 from planguard.registry import builtin_checks
-from planguard.review import review
 
 CHECKS = builtin_checks()
 LOADED: list[int] = []  # how many generated inputs got through (see the last test)

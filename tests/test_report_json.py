@@ -15,10 +15,10 @@ from report_cases import generate, write_big_plan
 from update_snapshots import SNAPSHOTS, TODAY, Case, at_root, build, cases, diff, render
 
 from planguard.config import Config, Ignore
+from planguard.engine import review
 from planguard.load import load
 from planguard.registry import all_checks
 from planguard.report import json as json_report
-from planguard.review import review
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from update_snapshots import SNAPSHOTS, TODAY, Case, at_root, build, cases, diff
 
 from helpers import ROOT
 from planguard.config import Config
+from planguard.engine import review
 from planguard.findings import Finding, Severity
 from planguard.load import load
 from planguard.registry import all_checks
@@ -26,7 +27,7 @@ from planguard.report import Format
 from planguard.report import render as render_report
 from planguard.report.markdown import MARKER, MAX_CHARS, code_block, md_escape
 from planguard.report.markdown import render as render_md
-from planguard.review import Review, review
+from planguard.review import Review
 
 CRAFTED = Case(
     "crafted", ("fixtures/report/crafted-names.json",), actor="@octocat", formats=("md",)
@@ -105,8 +106,10 @@ def test_marker_then_verdict_first(crafted: Review) -> None:
     assert lines[3].startswith("**This plan destroys 6 and replaces 1 of 8 existing resources")
     assert "including 7 data stores (bucket, database)" in lines[3]
     assert lines[4].startswith("To proceed:")
-    assert "someone other than the author" in lines[4]
-    assert "planguard ack fixtures/report/crafted-names.json" in lines[4]
+    # One rule, the README's: approvals that count, or an acknowledgement on the base.
+    assert "people with write access who neither opened nor pushed" in lines[4]
+    assert "planguard ack fixtures/report/crafted-names.json --by NAME" in lines[4]
+    assert "counts once it is on the base branch" in lines[4]
 
 
 def test_crafted_names_render_as_text_not_html(crafted: Review) -> None:

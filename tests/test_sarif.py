@@ -12,13 +12,14 @@ import pytest
 
 from helpers import FIXTURES, ROOT
 from planguard.config import Config
+from planguard.engine import review
 from planguard.errors import PlanguardError
 from planguard.findings import Finding, Severity
 from planguard.load import hcl, load
 from planguard.policy import Suppressed
 from planguard.registry import all_checks
 from planguard.report import sarif
-from planguard.review import Review, review
+from planguard.review import Review
 
 SCHEMA = FIXTURES / "sarif" / "sarif-schema-2.1.0.json"
 

@@ -87,9 +87,9 @@ def at_root() -> Iterator[None]:
 def build(case: Case):
     """The Review of one case (run from the repository root)."""
     from planguard.config import Config, Ignore
+    from planguard.engine import review
     from planguard.load import load
     from planguard.registry import all_checks
-    from planguard.review import review
 
     config = Config(ignores=tuple(Ignore(c, a, r) for c, a, r in case.ignores))
     with at_root():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planguard.model import REASONS, Action, Change, ReplaceOrder
-from planguard.review import PlanReview
+from planguard.review import PlanReview, Review
 
 ACTION_WORD = {
     Action.CREATE: "create",
@@ -124,3 +124,27 @@ def counts_row(pr: PlanReview) -> dict[str, int]:
     if counts is None:
         counts = pr.memo["counts"] = pr.plan.counts()
     return dict(counts)
+
+
+def proceed(review: Review) -> str:
+    """What lifts a block, in the words every format uses (see README,
+    "Acknowledgements: the second person")."""
+    v = review.verdict
+    if any(f.unconditional for f in v.kept):
+        return (
+            "To proceed: fix the input or the failing check — a plan that could not be fully "
+            "reviewed cannot be approved or acknowledged."
+        )
+    approvals = ""
+    if v.needs_approval and v.required_approvals > 0:
+        n = v.required_approvals
+        approvals = (
+            f", or get {n} approving review{'s' if n != 1 else ''} of the head commit from "
+            "people with write access who neither opened nor pushed to this change"
+        )
+    plans = " ".join(r.plan.source for r in review.plans)
+    return (
+        f"To proceed: fix the findings{approvals}, or have a second person acknowledge exactly "
+        f"these findings (planguard ack {plans} --by NAME --reason WHY); in CI an "
+        "acknowledgement counts once it is on the base branch."
+    )

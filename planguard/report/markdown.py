@@ -209,10 +209,11 @@ class PlanView:
 
 
 def group_findings(findings: Iterable[Finding]) -> list[Group]:
-    """Findings of one check in one plan (same severity) become one group."""
-    groups: dict[tuple[int, str, str], Group] = {}
+    """Findings of one check in one plan (same severity) become one group;
+    findings about no resource (a crashed check, a weakened gate) stand alone."""
+    groups: dict[tuple[int, str, str, str], Group] = {}
     for f in sorted(findings, key=lambda f: f.sort_key):
-        key = (f.severity.rank, f.check_id, f.plan)
+        key = (f.severity.rank, f.check_id, f.plan, "" if f.address else f.message)
         if key in groups:
             groups[key].others.append(f)
         else:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planguard.findings import Severity
-from planguard.report.common import counts_row, destructive_rows
+from planguard.report.common import counts_row, destructive_rows, proceed
 from planguard.review import Review
 
 
@@ -164,8 +164,5 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
             )
     if v.blocked:
         console.print()
-        console.print(
-            "To proceed: fix the plan, or have a second person review it and commit an "
-            "acknowledgement (planguard ack PLAN).",
-        )
+        console.print(Text(printable(proceed(review))))
     return out.getvalue()
