@@ -8,6 +8,8 @@ impact through `Context`; they never filter, print or exit.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,10 +82,23 @@ class Finding:
     # Integrity failures (a crashed check, an errored plan) block whatever the
     # policy says: they cannot be ignored, remapped or acknowledged.
     unconditional: bool = False
+    # The values the check decided on (ports, statements, old → new settings),
+    # canonical and sorted. They may be sensitive: never rendered anywhere,
+    # only bound into `fingerprint` (kept out of repr, which tracebacks show).
+    evidence: tuple[str, ...] = field(default=(), repr=False)
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, str, str, str, str]:
         return (-self.severity.rank, self.check_id, self.plan, self.address, self.message)
+
+    @property
+    def fingerprint(self) -> str:
+        """What an acknowledgement binds: the check, the resource, the changes and
+        the evidence. Any widening (one more port, a wider statement, one more
+        protection lowered) gives another fingerprint, so needs a new ack."""
+        doc = [self.check_id, self.address, [list(c) for c in self.changes], list(self.evidence)]
+        text = json.dumps(doc, separators=(",", ":"))  # ASCII: any address encodes
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -115,6 +130,7 @@ class Context:
         suggestion: str | None = None,
         location: Location | None = None,
         severity: Severity | None = None,
+        evidence: Iterable[str] = (),
     ) -> Finding:
         involved = list(changes) or ([change] if change is not None else [])
         if location is None and change is not None:
@@ -130,6 +146,7 @@ class Context:
             location=location,
             details=tuple(details),
             suggestion=suggestion,
+            evidence=tuple(sorted(set(evidence))),
         )
 
     def _location(self, address: str) -> Location | None:
