@@ -2,9 +2,11 @@
 
 Loaders keep each side of a change as undecoded JSON bytes (or, for formats
 that arrive decoded, as objects). The only way to read a value is through
-`Attributes`, and every read goes through `_mask`, which replaces what the
-tool marked sensitive, what sits under a secret-looking key, and what is not
-known until apply. No other code path hands values out.
+`Attributes`. Every read that can reach output goes through `_mask`, which
+replaces what the tool marked sensitive, what sits under a secret-looking key,
+and what is not known until apply. The `unmasked` readers are for decisions
+only (a `sensitive(false)` must not blind a check): what a check prints still
+comes from the masked readers.
 """
 
 from __future__ import annotations
@@ -109,11 +111,11 @@ def _mask(value: Any, sensitive: Any, unknown: Any = None) -> Any:
                     out[key] = UNKNOWN
         return out
     if isinstance(value, list):
-        s = sensitive if isinstance(sensitive, list) else ()
-        u = unknown if isinstance(unknown, list) else ()
-        ns, nu = len(s), len(u)
+        ls: list[Any] | tuple[()] = sensitive if isinstance(sensitive, list) else ()
+        lu: list[Any] | tuple[()] = unknown if isinstance(unknown, list) else ()
+        ns, nu = len(ls), len(lu)
         return [
-            _mask(item, s[i] if i < ns else None, u[i] if i < nu else None)
+            _mask(item, ls[i] if i < ns else None, lu[i] if i < nu else None)
             for i, item in enumerate(value)
         ]
     if isinstance(value, str) and looks_secret_value(value):
@@ -169,14 +171,14 @@ def _leaves(
                 if flag is True and key not in value and not (skip is not None and skip(key)):
                     hidden.add(f"{at}.{key}" if at else key)
     elif t is list:
-        s = sensitive if type(sensitive) is list else ()
-        u = unknown if type(unknown) is list else ()
-        ns, nu = len(s), len(u)
+        ls: list[Any] | tuple[()] = sensitive if type(sensitive) is list else ()
+        lu: list[Any] | tuple[()] = unknown if type(unknown) is list else ()
+        ns, nu = len(ls), len(lu)
         for i, item in enumerate(value):
             _leaves(
                 item,
-                s[i] if i < ns else None,
-                u[i] if i < nu else None,
+                ls[i] if i < ns else None,
+                lu[i] if i < nu else None,
                 f"{at}[{i}]",
                 skip,
                 out,
@@ -188,6 +190,26 @@ def _leaves(
         hidden.add(at)
     else:
         out[at] = value
+
+
+def _known(value: Any, unknown: Any) -> Any:
+    """`value` unmasked, with only what is known after apply replaced by UNKNOWN
+    (its planned value is absent, not real). Shares what it does not replace."""
+    if unknown is True:
+        return UNKNOWN
+    if not unknown:
+        return value
+    if isinstance(value, dict) and isinstance(unknown, dict):
+        out = dict(value)
+        for key, flag in unknown.items():
+            if flag is True:
+                out[key] = UNKNOWN
+            elif key in out:
+                out[key] = _known(out[key], flag)
+        return out
+    if isinstance(value, list) and isinstance(unknown, list):
+        return [_known(item, _at(unknown, i)) for i, item in enumerate(value)]
+    return value
 
 
 def _diff(a: Any, b: Any, path: Path, out: list[Path]) -> None:
@@ -373,6 +395,33 @@ class Attributes:
                 out[key] = SENSITIVE
                 continue
             item = _mask(item, _member(s, key), _member(u, key))
+            if item is not None:
+                out[key] = item
+        return out
+
+    def unmasked(self, side: str) -> Any:
+        """The whole value of one side as the plan has it, sensitive and
+        secret-looking values included: DECIDE ON IT, NEVER PRINT IT.
+
+        For checks that must not be blinded by a `sensitive()` wrapper; what
+        they print comes from the masked readers above. Values known only
+        after apply are UNKNOWN. Shared with a cache: do not modify.
+        """
+        value, _, unknown = self._raw_side(side)
+        return _known(value, unknown)
+
+    def unmasked_pick(self, side: str, keys: Iterable[str]) -> dict[str, Any] | None:
+        """`pick` without the masking (same shape): DECIDE ON IT, NEVER PRINT IT."""
+        value, _, unknown = self._parts(side)
+        value, unknown = _top(value), _top(unknown)
+        if unknown is True or not isinstance(value, dict):
+            return None  # unknown as a whole, or no object
+        u = unknown if isinstance(unknown, dict) else {}
+        out = {}
+        for key in keys:
+            if key not in value and key not in u:
+                continue
+            item = _known(_member(value, key), _member(u, key))
             if item is not None:
                 out[key] = item
         return out
