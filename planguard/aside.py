@@ -90,7 +90,7 @@ class Job:
 
 def wanted(job: Job) -> bool:
     """Whether forking pays: Terraform plan files, enough of them, two cores."""
-    from planguard.review import terraform_bytes
+    from planguard.load import terraform_bytes
     from planguard.speed import fork
 
     if not fork.available() or not job.aside_checks:

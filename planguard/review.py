@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,8 +13,10 @@ from planguard import __version__
 from planguard.catalog import Catalog
 from planguard.config import UNTUNABLE, Config
 from planguard.errors import InputError
+from planguard.facts import DestructiveRow, Facts, facts_of
 from planguard.findings import Context, Finding
 from planguard.graph import DependencyGraph, Impact
+from planguard.load import terraform_bytes
 from planguard.model import Plan
 from planguard.policy import Verdict
 from planguard.registry import Check, run_check
@@ -31,8 +32,8 @@ class PlanReview:
     impacts: dict[str, Impact]
     findings: list[Finding]
     catalog: Catalog
-    # What reports derive from the review, worked out once (report.common).
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # What reports show besides findings, worked out while values are loaded.
+    facts: Facts
 
 
 def drop_values(pr: PlanReview) -> None:
@@ -44,9 +45,7 @@ def drop_values(pr: PlanReview) -> None:
     thing a review holds before the reports are rendered.
     """
     from planguard import values
-    from planguard.report.common import destructive_rows
 
-    destructive_rows(pr)  # kept in pr.memo for the reports
     for change in (*pr.plan.changes, *pr.plan.drift):
         if change.attributes is not None:
             change.attributes.release()
@@ -124,20 +123,16 @@ def review_plan(
     ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
     later = ASIDE if apart is not None else frozenset()
     found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in later}
-    pr = PlanReview(plan, graph, ctx.impacts, [], catalog)
+    # What every report needs and no finding changes: done while any checks
+    # beside finish, and while the values it reads are loaded.
+    facts = facts_of(plan, ctx.impacts, catalog)
     if apart is not None:
-        from planguard.report.common import counts_row, destructive_rows
-
-        # Work every report needs and no finding changes, done while the
-        # checks beside finish.
-        destructive_rows(pr)
-        counts_row(pr)
         done = apart() or {}
         for c in enabled:
             if c.meta.id not in found:
                 found[c.meta.id] = done[c.meta.id] if c.meta.id in done else run_check(ctx, c)
-    pr.findings = [f for c in enabled for f in found[c.meta.id]]
-    return pr
+    findings = [f for c in enabled for f in found[c.meta.id]]
+    return PlanReview(plan, graph, ctx.impacts, findings, catalog, facts)
 
 
 def review_plans(
@@ -192,7 +187,7 @@ def review_files(
     """
     from planguard.speed import fork
 
-    size = terraform_bytes(paths)
+    size = terraform_bytes(paths)  # None: not every input is a Terraform plan file
     workers = min(len(paths), jobs or fork.cores())
     if workers < 2 or not fork.available() or size is None or size < PARALLEL_MIN_BYTES:
         return None
@@ -201,22 +196,6 @@ def review_files(
     )
     packed = fork.pool(work, paths, jobs=workers, done=done)
     return [_unpack(p) for per_file in packed for p in per_file]
-
-
-def terraform_bytes(paths: list[str]) -> int | None:
-    """How many bytes `paths` hold in all; None unless every one is a Terraform
-    plan JSON file (other inputs are combined, or read another way)."""
-    total = 0
-    for path in paths:
-        try:
-            with open(path, "rb") as f:
-                total += os.fstat(f.fileno()).st_size
-                head = f.read(512).lstrip()
-        except OSError:
-            return None  # the ordinary path words the error
-        if not (head.startswith(b"{") and b'"format_version"' in head):
-            return None
-    return total
 
 
 def _review_file(
@@ -237,21 +216,15 @@ def _review_file(
 
 
 # A review on its way back from a worker: the plan as msgpack (without
-# attribute values), the findings, the catalogue, and the destructive rows
-# with their change given by position.
-_Packed = tuple[bytes, list[Finding], Catalog, list[tuple[Any, ...]]]
+# attribute values), the findings, the catalogue, and the facts with each
+# destructive row's change given by its position.
+_Packed = tuple[bytes, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int]]
 
 
 def _pack(pr: PlanReview) -> _Packed:
     """What the parent needs of a review, cheap to send: pickling the plan with
     its values would cost about half the plan file, and as long as the review.
-
-    Checks have run; of the values, reports show only what the destructive
-    rows read (protection settings), so the rows are worked out here.
-    """
-    from planguard.report.common import destructive_rows
-
-    rows = destructive_rows(pr)
+    The facts were worked out here, while the values were loaded."""
     plan = pr.plan
     position = {id(c): i for i, c in enumerate(plan.changes)}
     bare = msgspec.structs.replace(
@@ -259,11 +232,11 @@ def _pack(pr: PlanReview) -> _Packed:
         changes=[msgspec.structs.replace(c, attributes=None) for c in plan.changes],
         drift=[msgspec.structs.replace(c, attributes=None) for c in plan.drift],
     )
-    packed_rows = [
+    rows = [
         (position[id(r.change)], r.action, r.reason, r.data_kind, r.protection, r.downstream)
-        for r in rows
+        for r in pr.facts.rows
     ]
-    return msgspec.msgpack.encode(bare), pr.findings, pr.catalog, packed_rows
+    return msgspec.msgpack.encode(bare), pr.findings, pr.catalog, rows, dict(pr.facts.counts)
 
 
 def _no_values(type_: type, obj: Any) -> Any:
@@ -271,12 +244,9 @@ def _no_values(type_: type, obj: Any) -> Any:
 
 
 def _unpack(packed: _Packed) -> PlanReview:
-    from planguard.report.common import DestructiveRow
-
-    data, findings, catalog, rows = packed
+    data, findings, catalog, rows, counts = packed
     plan = msgspec.msgpack.decode(data, type=Plan, dec_hook=_no_values)
     graph = DependencyGraph(plan)
     impacts = {i.address: i for i in graph.impact()}
-    pr = PlanReview(plan, graph, impacts, findings, catalog)
-    pr.memo["destructive_rows"] = [DestructiveRow(plan.changes[i], *rest) for i, *rest in rows]
-    return pr
+    facts = Facts(tuple(DestructiveRow(plan.changes[i], *rest) for i, *rest in rows), counts)
+    return PlanReview(plan, graph, impacts, findings, catalog, facts)

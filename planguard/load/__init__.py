@@ -233,3 +233,19 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
 
         plans.extend(cloudformation.build(cfn, options))
     return plans
+
+
+def terraform_bytes(paths: list[str]) -> int | None:
+    """How many bytes `paths` hold in all; None unless every one is a Terraform
+    plan JSON file (other inputs are combined, or read another way)."""
+    total = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                total += os.fstat(f.fileno()).st_size
+                head = f.read(512).lstrip()
+        except OSError:
+            return None  # the ordinary path words the error
+        if not (head.startswith(b"{") and b'"format_version"' in head):
+            return None
+    return total

@@ -10,9 +10,10 @@ from typing import Any
 
 import msgspec
 
+from planguard.facts import reason_text
 from planguard.findings import Finding
 from planguard.graph import Impact
-from planguard.report.common import counts_row, destructive_rows, reason_text
+from planguard.report.common import counts_row, destructive_rows
 from planguard.review import PlanReview, Review
 
 SCHEMA_VERSION = "1.0"

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import jinja2
 
+from planguard.facts import DestructiveRow, action_label
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
-from planguard.report.common import DestructiveRow, action_label, counts_row, destructive_rows
+from planguard.report.common import counts_row, destructive_rows
 from planguard.report.graph import to_mermaid
 from planguard.review import PlanReview, Review
 

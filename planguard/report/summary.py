@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from planguard.catalog import Catalog
+from planguard.facts import action_label, reason_text
 from planguard.graph import DependencyGraph
 from planguard.model import COUNT_KEYS, Plan
-from planguard.report.common import action_label, reason_text
 
 
 def _destructive(plan: Plan) -> list[dict[str, Any]]:
