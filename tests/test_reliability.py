@@ -407,6 +407,43 @@ def test_internal_error_is_exit_3_and_one_line(tmp_path: Path) -> None:
     assert "s3cr3t-in-crash" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("module", "function", "inputs"),
+    [
+        (
+            "planguard.load.cloudformation",
+            "_build",
+            ["fixtures/cloudformation/pairs/vpc-after.yaml"],
+        ),
+        ("planguard.load.terraform", "_build", [str(GOOD_PLAN)]),
+        ("planguard.load.hcl_parse", "_read_block", ["--hcl", "fixtures/hcl/remove/head"]),
+    ],
+)
+def test_a_bug_in_a_loader_is_an_internal_error_not_bad_input(
+    module: str, function: str, inputs: list[str]
+) -> None:
+    """Loaders turn only what they expect (decode, OS errors) into exit 2; a
+    bug of planguard's own is exit 3, so it is reported and fixed, not blamed
+    on the input."""
+    script = (
+        "import sys, importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        "def bug(*a, **k):\n"
+        "    raise TypeError('a bug')\n"
+        f"setattr(m, {function!r}, bug)\n"
+        "from planguard.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, "review", *inputs],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert_refused(out, "internal error (TypeError", "the review did not complete", code=3)
+
+
 def test_interrupt_is_not_a_pass() -> None:
     script = (
         "import sys\n"

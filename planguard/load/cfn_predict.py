@@ -40,11 +40,11 @@ def create_only(resource_type: str) -> tuple[tuple[Steps, ...], tuple[Steps, ...
     or None when no schema knows the type."""
     if resource_type.startswith("AWS::Serverless::"):
         return None  # SAM schemas carry no create-only information
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(_REGION, resource_type).schema
-    except Exception:  # ResourceNotFoundError, or a schema that cannot be read
+    except ResourceNotFoundError:  # a type cfn-lint has no schema for
         return None
 
     def steps(key: str) -> tuple[Steps, ...]:

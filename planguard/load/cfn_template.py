@@ -101,13 +101,14 @@ def decode(path: str, text: bytes) -> Template:
         source = text.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    import yaml
     from cfnlint.decode import decode_str
 
     try:
         raw, matches = decode_str(source)
     except RecursionError:
         raise InputError(path, "template nested too deeply") from None
-    except Exception as exc:  # cfn-lint's decoder: anything it cannot read is bad input
+    except (yaml.YAMLError, ValueError) as exc:  # JSON and YAML errors it does not report
         raise InputError(path, f"cannot parse template: {exc}") from None
     if matches or raw is None:
         first = matches[0] if matches else None

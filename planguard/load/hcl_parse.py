@@ -283,10 +283,11 @@ def inline_ignores(lines: list[str], header: int, end: int) -> tuple[tuple[str, 
 
 def _parse(path: str, text: str) -> Any:
     import hcl2  # 100+ ms to import: only when .tf sources are read
+    from lark.exceptions import LarkError
 
     try:
         return hcl2.parses(text)
-    except Exception as exc:  # lark raises many kinds; all mean "not valid HCL here"
+    except (LarkError, ValueError) as exc:  # parse errors, and transform errors (VisitError)
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         where = f"{path}:{line}" if isinstance(line, int) and line > 0 else path
