@@ -15,11 +15,10 @@ from helpers import FIXTURES, ROOT
 from planguard.catalog import Catalog
 from planguard.cli import main
 from planguard.config import Config
-from planguard.engine import review
 from planguard.findings import Context
 from planguard.load import LoadOptions, load
-from planguard.registry import all_checks, run_check
 from planguard.policy import evaluate
+from planguard.registry import all_checks, run_check
 from planguard.review import review_plan, review_plans
 
 PLANS = sorted(
