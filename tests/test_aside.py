@@ -61,7 +61,9 @@ class Reviewed:
 
     def __init__(self, plans: list) -> None:
         self.plans = plans
-        self.verdict = evaluate([f for r in plans for f in r.findings], [r.plan for r in plans], Config())
+        self.verdict = evaluate(
+            [f for r in plans for f in r.findings], [r.plan for r in plans], Config()
+        )
 
 
 @pytest.mark.parametrize("path", PLANS)

@@ -99,7 +99,10 @@ def test_the_base_blocks_the_destroy(repo: Path) -> None:
             "fail_on: high\nignore:\n  - check: PG101\n    address: '*'\n    reason: fine\n",
             "this change adds an ignore of PG101 for *",
         ),
-        ("fail_on: high\nseverity: {PG101: low}\n", "this change lowers PG101 from critical to low"),
+        (
+            "fail_on: high\nseverity: {PG101: low}\n",
+            "this change lowers PG101 from critical to low",
+        ),
         (
             "fail_on: critical\nseverity: {PG101: high}\n",
             "this change raises fail_on from high to critical",
@@ -182,8 +185,8 @@ def test_user_checks_from_the_change_never_run(repo: Path) -> None:
     (repo / ".planguard.yml").write_text("fail_on: high\nchecks_dir: evil\n")
     env = {**os.environ, "PLANGUARD_GITHUB_TOKEN": "ghs_secret"}
     proc = subprocess.run(
-        [sys.executable, "-m", "planguard", "review", "infra/plan.json"]
-        + ["--trusted-ref", "base", "--format", "json"],
+        [sys.executable, "-m", "planguard", "review", "infra/plan.json", "--trusted-ref", "base"]
+        + ["--format", "json"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -208,7 +211,7 @@ def test_user_checks_of_the_base_run(repo: Path) -> None:
     assert "PG950" in kept(report)
 
 
-USER_CHECK = '''\
+USER_CHECK = """\
 from planguard.findings import CheckMeta, Severity
 
 META = CheckMeta("PG950", "always", "Always", Severity.INFO, "why", "how")
@@ -216,7 +219,7 @@ META = CheckMeta("PG950", "always", "Always", Severity.INFO, "why", "how")
 
 def check(ctx):
     yield ctx.finding(META, "seen by the organisation's check")
-'''
+"""
 
 
 def test_an_ack_file_from_the_change_lifts_nothing(repo: Path) -> None:

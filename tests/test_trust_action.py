@@ -86,9 +86,7 @@ class PullRequest:
 
 
 @pytest.fixture
-def pr(
-    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> PullRequest:
+def pr(tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> PullRequest:
     for name in list(os.environ):
         if name.startswith(("PLANGUARD_", "GITHUB_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
@@ -283,4 +281,3 @@ def test_an_unreadable_api_falls_back_to_the_defaults(
     code, summary, _ = run(pr, tmp_path, monkeypatch, capsys, base=OLD)
     assert code == 1
     assert "built-in defaults apply" in summary
-
