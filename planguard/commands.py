@@ -110,7 +110,10 @@ def _checks(cfg: Config, checks_dir: list[str] | None) -> list[Check]:
 
 @app.command()
 def review(
-    plans: PlansArg = None,
+    plans: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
+    ] = None,
     format: Annotated[
         ReviewFormat, typer.Option("--format", "-f", help="Report on stdout.")
     ] = ReviewFormat.terminal,

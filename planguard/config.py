@@ -55,7 +55,7 @@ class Config:
 class _Lines:
     """Line numbers of YAML keys, by dotted path, for error messages."""
 
-    def __init__(self, lines: dict[tuple, int] | None = None) -> None:
+    def __init__(self, lines: dict[tuple[str | int, ...], int] | None = None) -> None:
         self.lines = lines or {}
 
     def of(self, *path: Any) -> int | None:
@@ -77,11 +77,11 @@ def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
         raise ConfigError(
             path, f"invalid YAML: {problem}", mark.line + 1 if mark else None
         ) from None
-    lines: dict[tuple, int] = {}
+    lines: dict[tuple[str | int, ...], int] = {}
     loader = yaml.SafeLoader("")
     budget = [10_000]  # nodes; aliases re-expand, so this bounds "billion laughs"
 
-    def build(n: Any, at: tuple) -> Any:
+    def build(n: Any, at: tuple[str | int, ...]) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise ConfigError(path, "too many values (alias expansion?)", n.start_mark.line + 1)
@@ -194,7 +194,7 @@ def _toml_lines(text: str, in_pyproject: bool) -> _Lines:
     within its table, good enough to point a reader at the place."""
     prefix: tuple[str, ...] = ("tool", "planguard") if in_pyproject else ()
     table: tuple[str, ...] | None = () if not prefix else None
-    lines: dict[tuple, int] = {}
+    lines: dict[tuple[str | int, ...], int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         header = _TOML_TABLE.match(line)
         if header:
@@ -233,11 +233,12 @@ def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = 
     def tunable(value: Any, *at: Any) -> str:
         # An errored or incomplete plan, or a crashed check, means the review
         # saw part of the change: no setting may hide that.
-        if check_id(value, *at) in UNTUNABLE:
-            raise fail(f"{value} (plan integrity) cannot be disabled, remapped or ignored", *at)
-        return value
+        checked = check_id(value, *at)
+        if checked in UNTUNABLE:
+            raise fail(f"{checked} (plan integrity) cannot be disabled, remapped or ignored", *at)
+        return checked
 
-    def mapping(value: Any, *at: Any) -> dict:
+    def mapping(value: Any, *at: Any) -> dict[Any, Any]:
         if not isinstance(value, dict):
             raise fail("must be a mapping", *at)
         return value

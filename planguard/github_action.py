@@ -313,7 +313,7 @@ def _repo_path(path: str, workspace: str | None) -> str:
         return path
 
 
-def annotations(review: Review, gate: Gate, workspace: str | None) -> str:
+def annotation_commands(review: Review, gate: Gate, workspace: str | None) -> str:
     v = review.verdict
     out = []
     for finding in v.kept[:ANNOTATION_LIMIT]:
@@ -452,7 +452,7 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
     gate_md = gate_markdown(result, gate, pr, paths)
 
     log.write(fenced(render(result, Format.TERMINAL)))
-    log.write(annotations(result, gate, settings.workspace))
+    log.write(annotation_commands(result, gate, settings.workspace))
 
     comment_url = None
     comment_note = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from planguard.errors import PlanguardError
@@ -66,10 +67,9 @@ def merge_base(root: str, a: str, b: str = "HEAD") -> str:
     return _git(["merge-base", a, b], root).decode().strip()
 
 
-def default_base(root: str, env: dict[str, str] | None = None) -> str:
+def default_base(root: str, env: Mapping[str, str] | None = None) -> str:
     """HEAD locally (pre-commit), the merge base with the target branch in a pull request."""
-    env = os.environ if env is None else env
-    target = env.get("GITHUB_BASE_REF")
+    target = (os.environ if env is None else env).get("GITHUB_BASE_REF")
     if target:
         return merge_base(root, f"origin/{target}")
     return "HEAD"

@@ -112,8 +112,8 @@ def _policy(
         if path is None:
             return Config(), None
         cfg = config_mod.load(path)
-        data = Path(path).read_bytes()
-        return cfg, File(reader.label(str(path)), data)
+        data = reader.read(str(path))
+        return cfg, File(reader.label(str(path)), data or b"")
     if named.config is not None:
         candidates = [named.config]
     else:
@@ -126,19 +126,19 @@ def _policy(
             here = posixpath.dirname(here) or "."
         candidates = [os.path.join(repo.root or ".", c) for c in dict.fromkeys(candidates)]
     for candidate in candidates:
-        data = reader.read(candidate)
-        if data is None:
+        found = reader.read(candidate)
+        if found is None:
             if named.config is not None and repo.inside(candidate) is None:
                 raise ConfigError(candidate, "cannot read: no such file")
             continue
         label = reader.label(candidate)
-        if named.config is None and not config_mod.is_policy(label, data):
+        if named.config is None and not config_mod.is_policy(label, found):
             continue
         rel = repo.inside(candidate)
         base = Path(posixpath.dirname(rel) or ".") if rel is not None else Path(candidate).parent
         if rel is not None and repo.root is not None:
             base = Path(repo.root) / base
-        return config_mod.loads(label, data, base=base), File(label, data)
+        return config_mod.loads(label, found, base=base), File(label, found)
     return Config(), None
 
 

@@ -58,7 +58,7 @@ def _docs_base() -> str:
         for entry in metadata("planguard-iac").get_all("Project-URL") or ():
             label, _, url = entry.partition(",")
             if label.strip().lower() in ("documentation", "docs"):
-                return url.strip().rstrip("/") + "/checks.md"
+                return str(url).strip().rstrip("/") + "/checks.md"
     except PackageNotFoundError:
         pass
     return "docs/checks.md"
