@@ -5,8 +5,10 @@ PLANGUARD_* variable, never into a script), reviews in-process, then:
 the two-person rule on top of the policy verdict, annotations, the step summary
 (always), the sticky pull request comment (when the token may write), outputs.
 
-The gate is decided here, locally. The API only supplies reviews; failing to
-read them keeps a block a block, and failing to comment is a warning.
+The review is the engine's (planguard.engine), with the pull request's base
+commit trusted; the gate is the two-person rule (planguard.two_person).
+Failing to read from the API keeps a block a block; failing to comment is a
+warning.
 """
 
 from __future__ import annotations
@@ -23,17 +25,15 @@ from typing import Any, TextIO
 from planguard.errors import UsageError
 from planguard.github import (
     COMMENT_LOGIN,
-    Approvals,
     GitHub,
     GitHubError,
-    committers,
-    count_approvals,
     find_comment,
     marker,
     plan_set_key,
 )
 from planguard.github_workflow import command, fenced, write_outputs, write_summary
 from planguard.review import Review
+from planguard.two_person import Gate, PullRequest, decide, gate_markdown, plain
 
 # GitHub refuses comments over 65,536 characters.
 COMMENT_LIMIT = 60_000
@@ -43,16 +43,6 @@ _PR_EVENTS = frozenset(
 )
 _TRUE = frozenset({"on", "true", "yes", "1"})
 _FALSE = frozenset({"off", "false", "no", "0", ""})
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    number: int
-    head_sha: str
-    author: str
-    fork: bool
-    # The commit the change is judged against: its settings are the trusted ones.
-    base_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,97 +164,6 @@ def expand(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-# --- the gate -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Gate:
-    passed: bool
-    why: str  # one sentence, Markdown
-    approvals: Approvals | None = None
-    problem: str | None = None  # reviews could not be read
-
-
-def decide(review: Review, pr: PullRequest | None, client: GitHub | None) -> Gate:
-    """The policy verdict, then the two-person rule: enough approvals of the
-    current head commit, by people with write access who pushed none of it, lift
-    a block at or above the approval level."""
-    v = review.verdict
-    if not v.blocked:
-        return Gate(True, "nothing blocks this change.")
-    if any(f.unconditional for f in v.kept):
-        return Gate(False, "the review is incomplete or a plan errored; approvals cannot lift it.")
-    if not v.needs_approval:
-        return Gate(False, "it is below the approval level: fix it, or acknowledge it.")
-    if v.required_approvals < 1:
-        return Gate(False, "approvals are switched off (`approvals.required: 0`).")
-    if pr is None:
-        return Gate(False, "there is no pull request whose approvals could lift it.")
-    if client is None:
-        return Gate(False, "no token to read the pull request's reviews.")
-    try:
-        reviews = client.reviews(pr.number)
-    except GitHubError as exc:
-        return Gate(False, "the reviews could not be read.", problem=str(exc))
-    # Who pushed is asked only when some approval may count; unknown, none counts.
-    pushers: set[str] | None = set()
-    problem = None
-    if any(r.get("state") == "APPROVED" for r in reviews):
-        try:
-            pushers = committers(client.pull_commits(pr.number))
-        except GitHubError as exc:
-            pushers = None
-            problem = f"the pull request's commits could not be read, so no approval counts: {exc}"
-    approvals = count_approvals(
-        reviews,
-        pr.head_sha,
-        pr.author,
-        pushers=pushers,
-        permission=client.permission,
-        automation=review.config.automation_patterns,
-    )
-    got, need = len(approvals.approved_by), v.required_approvals
-    if got >= need:
-        who = ", ".join(f"@{login}" for login in approvals.approved_by)
-        return Gate(True, f"approved by {who} at `{pr.head_sha[:7]}`.", approvals)
-    return Gate(False, f"waiting for approval ({got} of {need} approvals).", approvals, problem)
-
-
-def gate_markdown(review: Review, gate: Gate, pr: PullRequest | None, plans: list[str]) -> str:
-    v = review.verdict
-    icon = "✅" if gate.passed else "⛔"
-    lines = [f"**{icon} planguard gate: {'passes' if gate.passed else 'blocked'}** — {gate.why}"]
-    if v.blocked and v.needs_approval and pr is not None and not gate.passed:
-        need = v.required_approvals
-        lines.append(
-            f"\n**Two-person rule:** this change is at or above the approval level. "
-            f"It needs {need} approving review{'s' if need != 1 else ''} of the current commit "
-            f"`{pr.head_sha[:7]}` from people with write access to the repository who neither "
-            f"opened (@{pr.author}) nor pushed to this pull request (bots, automation accounts "
-            "and approvals of older commits do not count)."
-        )
-    if gate.approvals is not None:
-        got = ", ".join(f"@{login}" for login in gate.approvals.approved_by) or "none"
-        lines.append(f"\nApprovals that count: {got}.")
-        for login, why in gate.approvals.not_counted:
-            lines.append(f"- not counted: @{login} — {why}")
-    if gate.problem:
-        lines.append(f"\nReviews could not be read: {_plain(gate.problem)}")
-    if v.blocked and not gate.passed and not any(f.unconditional for f in v.kept):
-        paths = " ".join(_plain(p) for p in plans)
-        lines.append(
-            "\nThe other way through: a second person acknowledges exactly these findings "
-            f"(`planguard ack {paths} --by NAME --reason WHY`) and that file lands on the base "
-            "branch first; an acknowledgement added by this pull request lifts nothing."
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _plain(text: str) -> str:
-    """Text from outside, made safe inside Markdown code and on one line."""
-    return " ".join(text.replace("`", "'").split())
-
-
 # --- the run --------------------------------------------------------------------
 
 
@@ -334,7 +233,7 @@ def annotation_commands(review: Review, gate: Gate, workspace: str | None) -> st
     for note in v.notes:
         out.append(command("warning", f"planguard: {note}"))
     if gate.problem:
-        out.append(command("warning", f"planguard: reviews could not be read: {gate.problem}"))
+        out.append(command("warning", f"planguard: the GitHub API did not answer: {gate.problem}"))
     return "".join(out)
 
 
@@ -413,7 +312,7 @@ def run(
             if isinstance(exc, PlanguardError)
             else f"internal error ({type(exc).__name__})"
         )
-        summary = f"**⛔ planguard could not review:** {_plain(what)}\n"
+        summary = f"**⛔ planguard could not review:** {plain(what)}\n"
         write_summary(env.get("GITHUB_STEP_SUMMARY"), summary, log)
         write_outputs(env.get("GITHUB_OUTPUT"), {"blocked": "true", "risk-level": "error"}, log)
         raise
@@ -496,6 +395,6 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
     )
     if not gate.passed:
         log.write(
-            command("error", f"planguard: blocked — {_plain(gate.why)}", title="planguard gate")
+            command("error", f"planguard: blocked — {plain(gate.why)}", title="planguard gate")
         )
     return 0 if gate.passed else 1

@@ -462,12 +462,14 @@ def test_api_errors_never_turn_a_block_into_a_pass(
     assert "::warning::planguard: cannot comment" in step.log
 
 
-def test_an_acknowledgement_committed_in_the_pr_is_the_other_way_through(
+def test_an_acknowledgement_on_the_base_is_the_other_way_through(
     github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(PLANS / "db-destroyed.json", step.tmp / "plan.json")
     step.monkeypatch.chdir(step.tmp)  # restored after the test
     assert main(["ack", "plan.json", "--by", "bob", "--reason", "decommissioned"]) == 0
+    # The fake API serves the checkout as the base commit: the ack is merged.
+    # (One added by the pull request itself lifts nothing: test_trust_action.py.)
     assert step.run(capsys) == 0
     assert step.outputs["blocked"] == "false"
     assert github.count("POST") == 0  # nothing kept: nothing to say
