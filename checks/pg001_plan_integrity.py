@@ -30,13 +30,16 @@ def check(ctx: Context) -> Iterator[Finding]:
     tool = plan.tool.capitalize() if plan.tool else "The tool"
     has_changes = any(c.action is not Action.NOOP for c in plan.changes)
     if plan.errored:
-        problem = f"{tool} reported errors while planning; the plan is partial"
+        kind, problem = "errored", f"{tool} reported errors while planning; the plan is partial"
     elif plan.applyable is False and has_changes:
         # An empty plan is also not applyable: nothing to apply is not a problem.
-        problem = f"{tool} marked the plan as not applyable"
+        kind, problem = "not applyable", f"{tool} marked the plan as not applyable"
     elif plan.complete is False:
+        kind = "incomplete"
         problem = f"{tool} marked the plan as incomplete (targeted or deferred changes)"
     else:
         return
-    finding = ctx.finding(META, f"{problem}; planguard cannot review what it does not show")
+    finding = ctx.finding(
+        META, f"{problem}; planguard cannot review what it does not show", evidence=[kind]
+    )
     yield replace(finding, unconditional=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from planguard.checks._common import keeping_policy
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Mode, reason_words
+
+from ._common import change_evidence, keeping_policy
 
 META = CheckMeta(
     id="PG101",
@@ -34,12 +35,14 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         why = f" ({reason_words(change.reason)})" if change.reason else ""
         policy = keeping_policy(change)
+        evidence = change_evidence(change)
         if policy == "Retain":
             yield ctx.finding(
                 META,
                 f"{change.address} ({kind}) leaves the stack but is kept (DeletionPolicy Retain)",
                 change=change,
                 severity=Severity.INFO,
+                evidence=evidence,
             )
         elif policy == "Snapshot":
             yield ctx.finding(
@@ -48,8 +51,12 @@ def check(ctx: Context) -> Iterator[Finding]:
                 "(DeletionPolicy Snapshot), so the data survives only as that snapshot",
                 change=change,
                 severity=Severity.MEDIUM,
+                evidence=evidence,
             )
         else:
             yield ctx.finding(
-                META, f"{change.address} ({kind}) will be destroyed{why}", change=change
+                META,
+                f"{change.address} ({kind}) will be destroyed{why}",
+                change=change,
+                evidence=evidence,
             )

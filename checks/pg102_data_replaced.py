@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from planguard.checks._common import keeping_policy
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Mode
+
+from ._common import change_evidence, keeping_policy
 
 META = CheckMeta(
     id="PG102",
@@ -62,7 +63,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             if change.conditional
             else "will be replaced"
         )
-        forced = ", ".join(".".join(str(s) for s in p) for p in change.replace_paths)
+        paths = [".".join(str(s) for s in p) for p in change.replace_paths]
+        forced = ", ".join(paths)
         because = f" because {forced} changed" if forced else ""
         tail = _TAIL[policy]
         yield ctx.finding(
@@ -70,4 +72,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             f"{change.address} ({kind}) {verb}{because}{tail}",
             change=change,
             severity=_LOWER[(policy, change.conditional)],
+            evidence=[*change_evidence(change), *(f"forced by {p}" for p in paths)],
         )

@@ -62,4 +62,5 @@ def check(ctx: Context) -> Iterator[Finding]:
         changes=gone,
         address=address,
         details=[f"{c.action.value}: {c.address}" for c in sorted(gone, key=lambda c: c.address)],
+        evidence=[f"{c.action.value} {c.address}" for c in gone],
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from planguard.checks._common import plural
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, ReplaceOrder
+
+from ._common import change_evidence, plural
 
 META = CheckMeta(
     id="PG104",
@@ -44,4 +45,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             f"{'depends' if len(impact.dependents) == 1 else 'depend'} on it ({named})",
             change=change,
             details=[" → ".join(impact.path(d)) for d in direct[:5]],
+            evidence=change_evidence(change),
         )

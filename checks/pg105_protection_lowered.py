@@ -14,9 +14,21 @@ from typing import Any
 
 import msgspec
 
-from planguard.checks._common import is_cfn, lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
+from planguard.values import SENSITIVE, UNKNOWN
+
+from ._common import (
+    canonical,
+    dotted,
+    hidden,
+    hidden_at,
+    is_cfn,
+    lookup_steps,
+    masked,
+    side,
+    unmasked_side,
+)
 
 META = CheckMeta(
     id="PG105",
@@ -75,10 +87,25 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+# The worst value an unknown new value could turn out to be, by rule kind.
+_WORST: dict[str, Any] = {
+    "off": False,
+    "on": True,
+    "zero": 0,
+    "shorter": float("-inf"),
+    "states": None,
+    "policy": "Delete",
+}
+
+
 def lowered(rule: Rule, before: Any, after: Any) -> bool:
-    """Whether going from `before` to `after` lowers the protection (None: absent)."""
-    if masked(before) or masked(after):
+    """Whether going from `before` to `after` lowers the protection (None:
+    absent). An unknown `after` lowers it when its worst value would: the
+    plan cannot show it is safe."""
+    if masked(before):
         return False
+    if after == UNKNOWN:
+        after = _WORST[rule.kind]
     if rule.kind == "off":
         return _truthy(before) and not _truthy(after)
     if rule.kind == "on":
@@ -97,7 +124,9 @@ def lowered(rule: Rule, before: Any, after: Any) -> bool:
     raise ValueError(f"protections.json: unknown rule kind {rule.kind!r}")
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, hidden: str | None) -> str:
+    if hidden is not None:
+        return hidden  # the marker, never the value
     if value is None:
         return "unset"
     if isinstance(value, bool):
@@ -112,12 +141,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         found = list(_lowered(change))
         if not found:
             continue
-        whats = sorted({what for what, _ in found})
+        whats = sorted({what for what, _, _ in found})
         yield ctx.finding(
             META,
             f"{change.address}: {'; '.join(whats)}",
             change=change,
-            details=[detail for _, detail in found],
+            details=[detail for _, detail, _ in found],
+            evidence=[evidence for _, _, evidence in found],
         )
 
 
@@ -132,30 +162,55 @@ def _top_keys(type_: str) -> tuple[str, ...]:
     return tuple(sorted({rule.path.split(".", 1)[0] for rule in _applicable(type_)}))
 
 
-def _lowered(change: Change) -> Iterator[tuple[str, str]]:
+def _lowered(change: Change) -> Iterator[tuple[str, str, str]]:
+    """(what, detail to show, evidence) of each protection lowered: decided on
+    the unmasked values, shown from the masked ones."""
     if change.attributes is None:
         return
     keys = _top_keys(change.type)
-    before = _protections(change, "before", keys)
+    shown_before, before = _protections(change, "before", keys)
     if before is None:
         return
-    after = _protections(change, "after", keys) or {}
+    shown_after, after = _protections(change, "after", keys)
+    after = after or {}
     if not before and not after:
         return  # most changes hold none of the settings
-    applicable = _applicable(change.type)
-    for rule in applicable:
-        then = dict(lookup(before, rule.path))
-        now = dict(lookup(after, rule.path))
-        for at in sorted(set(then) | set(now)):
-            if lowered(rule, then.get(at), now.get(at)):
-                shown = f"{_shown(then.get(at))} → {_shown(now.get(at))}"
-                yield rule.what, f"{at}: {shown}"
+    for rule in _applicable(change.type):
+        then = dict(lookup_steps(before, rule.path))
+        now = dict(lookup_steps(after, rule.path))
+        for at in sorted(set(then) | set(now), key=dotted):
+            old, new = then.get(at), now.get(at)
+            if not lowered(rule, old, new):
+                continue
+            shown = (
+                f"{_shown(old, hidden_at(shown_before, at))} → "
+                f"{_shown(new, hidden_at(shown_after, at))}"
+            )
+            what = rule.what
+            if new == UNKNOWN:
+                what += " (perhaps: the new value is known only after apply)"
+            path = dotted(at)
+            yield what, f"{path}: {shown}", f"{path}: {canonical(old)} → {canonical(new)}"
 
 
-def _protections(change: Change, which: str, keys: tuple[str, ...]) -> dict[str, Any] | None:
-    """The attributes the rules start from, masked; None when the side is no object."""
+def _protections(change: Change, which: str, keys: tuple[str, ...]) -> tuple[Any, Any]:
+    """(masked, unmasked) attributes the rules start from; the unmasked one is
+    None when the side is no object, the masked one SENSITIVE when the whole
+    side is hidden. Masked reads stay the fast path: the unmasked values are
+    read again only when something sensitive was hidden."""
+    attributes = change.attributes
+    if attributes is None:
+        return None, None
     if is_cfn(change.type):
         # Properties merged in (see _common.side); templates are small.
-        whole = side(change, which)
-        return whole if isinstance(whole, dict) else None
-    return change.attributes.pick(which, keys)
+        shown = side(change, which)
+        real = unmasked_side(change, which) if hidden(shown) == SENSITIVE else shown
+    else:
+        shown = attributes.pick(which, keys)
+        if shown is None or hidden(shown) == SENSITIVE:
+            real = attributes.unmasked_pick(which, keys)
+        else:
+            real = shown
+    if not isinstance(real, dict):
+        return None, None
+    return (shown if isinstance(shown, dict) else SENSITIVE), real

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from planguard.checks._common import is_cfn, plural
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change, Mode
+
+from ._common import is_cfn, plural
 
 META = CheckMeta(
     id="PG106",
@@ -236,7 +237,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     handled: set[str] = set()
     modules = _Modules(ctx) if any(len(g) >= 2 for g in by_module.values()) else None
     for (old_mod, new_mod), group in sorted(by_module.items(), key=lambda kv: kv[0]):
-        if len(group) < 2 or not modules.whole(old_mod, {g.address for g, _, _ in group}):
+        if (
+            len(group) < 2
+            or modules is None
+            or not modules.whole(old_mod, {g.address for g, _, _ in group})
+        ):
             continue
         handled.update(g.address for g, _, _ in group)
         total = modules.members(old_mod)
@@ -249,6 +254,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             address=old_mod,
             details=[f"{g.address} → {n.address}" for g, n, _ in sorted(group, key=_by_old)],
             suggestion=_moved(old_mod, new_mod),
+            evidence=[f"{g.address} → {n.address}" for g, n, _ in group],
         )
     for g, n, score in sorted(matched, key=_by_old):
         if g.address in handled:
@@ -261,6 +267,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 "same properties: probably a renamed logical id; keep the old one to keep "
                 "the resource",
                 change=g,
+                evidence=[f"{g.address} → {n.address}"],
             )
             continue
         yield ctx.finding(
@@ -269,6 +276,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             f"{score:.0%} of the same attributes: probably a rename without a `moved` block",
             change=g,
             suggestion=_moved(g.address, n.address),
+            evidence=[f"{g.address} → {n.address}"],
         )
 
 

@@ -12,9 +12,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from planguard.checks._common import introducing, lookup, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change
+from planguard.values import SENSITIVE
+
+from ._common import (
+    Steps,
+    canonical,
+    hidden_at,
+    introducing,
+    lookup_steps,
+    masked,
+    side,
+    unmasked_side,
+)
 
 META = CheckMeta(
     id="PG201",
@@ -102,24 +113,46 @@ def _document(value: Any) -> dict[str, Any] | None:
 
 def document_grants(doc: dict[str, Any]) -> set[Grant]:
     """The wide grants an IAM policy document makes (Allow statements only)."""
-    out: set[Grant] = set()
+    return {grant for grant, _ in statement_grants(doc)}
+
+
+def statement_grants(doc: dict[str, Any]) -> list[tuple[Grant, str]]:
+    """Each wide grant with the statement that makes it, canonical (evidence:
+    widening a statement that already made the grant changes the text)."""
+    out: list[tuple[Grant, str]] = []
     for stmt in _as_list(doc.get("Statement")):
-        if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
-            continue
-        actions = [str(a).lower() for a in _as_list(stmt.get("Action"))]
-        every_action = "*" in actions or "NotAction" in stmt
-        every_resource = "*" in _as_list(stmt.get("Resource")) or "NotResource" in stmt
-        if "*" in actions:
-            out.add(("action", "*"))
-        out.update(("action", a) for a in actions if a.endswith(":*"))
-        if "NotAction" in stmt:
-            out.add(("notaction", ""))
-        if "Principal" not in stmt and every_resource:
-            out.add(("resource", "*"))
-        if every_action and every_resource and "Principal" not in stmt:
-            out.add(("admin", ""))
-        out.update(_principal_grants(stmt))
+        if isinstance(stmt, dict) and stmt.get("Effect") == "Allow":
+            text = _canonical(stmt)
+            out += [(grant, text) for grant in sorted(_statement_grants(stmt))]
     return out
+
+
+def _statement_grants(stmt: dict[str, Any]) -> set[Grant]:
+    out: set[Grant] = set()
+    actions = [str(a).lower() for a in _as_list(stmt.get("Action"))]
+    every_action = "*" in actions or "NotAction" in stmt
+    every_resource = "*" in _as_list(stmt.get("Resource")) or "NotResource" in stmt
+    if "*" in actions:
+        out.add(("action", "*"))
+    out.update(("action", a) for a in actions if a.endswith(":*"))
+    if "NotAction" in stmt:
+        out.add(("notaction", ""))
+    if "Principal" not in stmt and every_resource:
+        out.add(("resource", "*"))
+    if every_action and every_resource and "Principal" not in stmt:
+        out.add(("admin", ""))
+    out.update(_principal_grants(stmt))
+    return out
+
+
+def _canonical(stmt: dict[str, Any]) -> str:
+    """A statement without its Sid, lists as sets, IAM actions in lower case."""
+    doc = {
+        key: ([str(a).lower() for a in _as_list(v)] if key in ("Action", "NotAction") else v)
+        for key, v in stmt.items()
+        if key != "Sid"
+    }
+    return "statement " + canonical(doc, unordered=True)
 
 
 def _principal_grants(stmt: dict[str, Any]) -> set[Grant]:
@@ -174,43 +207,78 @@ def _reads_grants(type_: str) -> bool:
     )
 
 
-def _grants(ctx: Context, change: Change, which: str) -> set[Grant]:
+class _Grants:
+    """The wide grants of one side: the evidence of each (statements, ARNs,
+    members), and those a message may not describe (all their sources were
+    sensitive)."""
+
+    def __init__(self) -> None:
+        self.evidence: dict[Grant, set[str]] = {}
+        self.hidden: set[Grant] = set()
+
+    def add(self, grant: Grant, evidence: str, mark: str | None) -> None:
+        if grant not in self.evidence:
+            self.evidence[grant] = set()
+            if mark == SENSITIVE:
+                self.hidden.add(grant)
+        elif mark != SENSITIVE:
+            self.hidden.discard(grant)  # shown by a source that is not sensitive
+        self.evidence[grant].add(evidence)
+
+
+def _grants(ctx: Context, change: Change, which: str) -> _Grants:
+    """Decided on the unmasked values: a `sensitive()` policy is still read."""
+    out = _Grants()
     if not _reads_grants(change.type):
-        return set()  # without decoding and masking a value nothing reads
-    value = side(change, which)
+        return out  # without decoding a value nothing reads
+    value = unmasked_side(change, which)
     if not isinstance(value, dict):
-        return set()
-    out: set[Grant] = set()
+        return out
+    shown: list[Any] = []
+
+    def mark(*steps: Steps) -> str | None:
+        if not shown:
+            shown.append(side(change, which))  # the masked side, read only when needed
+        marks = {hidden_at(shown[0], s) for s in steps}
+        return SENSITIVE if SENSITIVE in marks else None
+
     for path in POLICY_PATHS.get(change.type, ()):
-        for _, raw in lookup(value, path):
+        for steps, raw in lookup_steps(value, path):
             doc = _document(raw)
             if doc is not None:
-                out |= document_grants(doc)
+                for grant, statement in statement_grants(doc):
+                    out.add(grant, statement, mark(steps))
     admin_policies = set(ctx.option(META, "admin_policies"))
     arn_path = ARN_PATHS.get(change.type)
     if arn_path:
-        for _, arn in lookup(value, arn_path):
+        for steps, arn in lookup_steps(value, arn_path):
             name = str(arn).rsplit("/", 1)[-1]
             if name in admin_policies:
-                out.add(("attach", name))
+                out.add(("attach", name), f"attach {arn}", mark(steps))
     if change.type.startswith("google_") and change.type.endswith(("_iam_member", "_iam_binding")):
         role = value.get("role")
         if role in set(ctx.option(META, "admin_roles")):
             members = _as_list(value.get("members")) or _as_list(value.get("member"))
-            out.update(("role", f"{role} to {m}") for m in map(str, members))
+            where = mark(("role",), ("members",), ("member",))
+            for m in map(str, members):
+                out.add(("role", f"{role} to {m}"), f"role {role} to {m}", where)
     if change.type == "azurerm_role_assignment":
         role = value.get("role_definition_name")
         role_id = str(value.get("role_definition_id") or "").rsplit("/", 1)[-1]
         role = role or _AZURE_ADMIN_IDS.get(role_id)
         if role in set(ctx.option(META, "azure_admin_roles")):
-            out.add(("role", f"the {role} role"))
+            where = mark(("role_definition_name",), ("role_definition_id",))
+            out.add(("role", f"the {role} role"), f"role {role}", where)
     return out
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     for change in introducing(ctx.plan.changes):
-        before = _grants(ctx, change, "before") if change.action is not Action.CREATE else set()
-        new = _grants(ctx, change, "after") - before
+        after = _grants(ctx, change, "after")
+        if not after.evidence:
+            continue
+        before = _grants(ctx, change, "before") if change.action is not Action.CREATE else None
+        new = set(after.evidence) - set(before.evidence if before else ())
         if change.action is Action.CREATE:
             # A new role trusting an account is ordinary; widening an existing trust is not.
             new = {g for g in new if g[0] != "account"}
@@ -218,16 +286,22 @@ def check(ctx: Context) -> Iterator[Finding]:
             new -= {("action", "*"), ("resource", "*")}
         if not new:
             continue
-        described = sorted(_describe(g) for g in new)
+        critical = any(_describe(g)[1] for g in new)
+        described = sorted(_describe(g)[0] for g in new if g not in after.hidden)
         # Members of IAM bindings are identities: count them, don't list them.
-        phrases = _summarise([text for text, _ in described])
-        critical = any(bad for _, bad in described)
+        phrases = _summarise(described)
+        if any(g in after.hidden for g in new):
+            phrases.append(f"widens permissions {SENSITIVE}")  # not what, nor to whom
         now = "now " if change.action is not Action.CREATE else ""
         yield ctx.finding(
             META,
             f"{change.address} {now}{'; '.join(phrases)}",
             change=change,
             severity=Severity.CRITICAL if critical else None,
+            evidence=[
+                *(f"grant {kind} {value}" for kind, value in new),
+                *(e for g in new for e in after.evidence[g]),
+            ],
         )
 
 

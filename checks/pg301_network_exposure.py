@@ -7,11 +7,13 @@ already open to the internet before fire.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-from planguard.checks._common import introducing, masked, side
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change
+from planguard.values import SENSITIVE, UNKNOWN
+
+from ._common import hidden, introducing, masked, side, unmasked_side
 
 META = CheckMeta(
     id="PG301",
@@ -42,17 +44,62 @@ _PORTED = frozenset({"tcp", "udp", "6", "17"})
 # An exposure: (protocol, first port, last port, source); protocol "all" covers
 # every protocol, and the source is 0.0.0.0/0, ::/0 or a provider's "anywhere".
 Exposure = tuple[str, int, int, str]
+# Exposures, each with what its message may not show: None (nothing hidden),
+# UNKNOWN (its ports are known only after apply) or SENSITIVE (all of it).
+Found = dict[Exposure, str | None]
 
 
-def _list(value: Any) -> list[Any]:
-    if value is None or masked(value):
-        return []
-    return value if isinstance(value, list) else [value]
+class Twin(NamedTuple):
+    """One value read two ways: `real` to decide on, `shown` (masked) to tell
+    what a message may print."""
+
+    real: Any
+    shown: Any
+
+    def get(self, key: str) -> Twin:
+        real = self.real.get(key) if isinstance(self.real, dict) else None
+        if masked(self.shown):
+            return Twin(real, self.shown)
+        return Twin(real, self.shown.get(key) if isinstance(self.shown, dict) else None)
+
+    def get_either(self, key: str, other: str) -> Twin:
+        """`key` if the object has it (even null), else `other`."""
+        return self.get(key if isinstance(self.real, dict) and key in self.real else other)
+
+    def items(self) -> list[Twin]:
+        """As a list: nothing for null or unknown, one item for a single value."""
+        real, shown = self
+        if real is None or masked(real):
+            return []
+        if not isinstance(real, list):
+            return [self]
+        return [Twin(item, _nth(shown, i)) for i, item in enumerate(real)]
+
+    @property
+    def mark(self) -> str | None:
+        return hidden(self.shown)
 
 
-def _open(sources: list[Any]) -> list[str]:
-    """The sources that mean "anywhere", as written."""
-    return sorted({str(s).strip() for s in sources if str(s).strip().lower() in _ANYWHERE})
+def _nth(shown: Any, i: int) -> Any:
+    if isinstance(shown, list):
+        return shown[i] if i < len(shown) else None
+    return shown if masked(shown) else None
+
+
+def _worst(*marks: str | None) -> str | None:
+    if SENSITIVE in marks:
+        return SENSITIVE
+    return UNKNOWN if UNKNOWN in marks else None
+
+
+def _open(sources: list[Twin]) -> dict[str, str | None]:
+    """The sources that mean "anywhere", as written, with what hides them."""
+    out: dict[str, str | None] = {}
+    for source in sources:
+        text = str(source.real).strip()
+        if text.lower() in _ANYWHERE:
+            out[text] = _worst(out.get(text), source.mark)
+    return out
 
 
 def _proto(value: Any) -> str:
@@ -60,23 +107,31 @@ def _proto(value: Any) -> str:
     return "all" if text in ("-1", "all", "*") else text
 
 
-def _aws_rule(rule: dict[str, Any], cidr_keys: tuple[str, ...], proto_key: str) -> list[Exposure]:
-    sources = _open([s for key in cidr_keys for s in _list(rule.get(key))])
-    proto = _proto(rule.get(proto_key))
-    lo, hi = rule.get("from_port", rule.get("FromPort")), rule.get("to_port", rule.get("ToPort"))
+def _aws_rule(rule: Twin, cidr_keys: tuple[str, ...], proto_key: str) -> Found:
+    sources = _open([s for key in cidr_keys for s in rule.get(key).items()])
+    if not sources:
+        return {}
+    proto_twin = rule.get(proto_key)
+    proto = _proto(proto_twin.real)
+    low, high = rule.get_either("from_port", "FromPort"), rule.get_either("to_port", "ToPort")
+    lo, hi = low.real, high.real
     ranged = isinstance(lo, int) and isinstance(hi, int) and lo >= 0 and hi >= 0
     # Port 0-0 on a protocol without ports (icmp) means every port of it.
     if proto == "all" or not ranged or ((lo, hi) == (0, 0) and proto not in _PORTED):
         lo, hi = _ALL
-    return [(proto, min(lo, hi), max(lo, hi), src) for src in sources]
+    mark = _worst(proto_twin.mark, low.mark, high.mark)
+    return {
+        (proto, min(lo, hi), max(lo, hi), src): _worst(mark, src_mark)
+        for src, src_mark in sources.items()
+    }
 
 
-def _ranges(specs: list[Any]) -> list[tuple[int, int]]:
+def _ranges(specs: list[Twin]) -> list[tuple[int, int]]:
     out = []
     for spec in specs:
-        text = str(spec).strip()
-        if text in ("*", ""):
-            out.append(_ALL)
+        text = str(spec.real).strip()
+        if text in ("*", "", UNKNOWN):
+            out.append(_ALL)  # an unknown range could be any
         elif "-" in text:
             a, _, b = text.partition("-")
             if a.isdigit() and b.isdigit():
@@ -101,77 +156,98 @@ _EXPOSING = frozenset(
 )
 
 
-def exposures(change: Change, which: str) -> set[Exposure]:
-    """Ports open to the internet on one side of a change."""
+def exposures(change: Change, which: str, *, marked: bool = False) -> Found:
+    """Ports open to the internet on one side of a change, decided on the
+    unmasked values (a `sensitive()` wrapper must not hide an open port).
+    With `marked`, each says what its message may not show (else None: the
+    masked side is read only for what will be reported)."""
     if change.type not in _EXPOSING:
-        return set()
-    value = side(change, which)
-    if not isinstance(value, dict):
-        return set()
+        return {}
+    real = unmasked_side(change, which)
+    if not isinstance(real, dict):
+        return {}
+    value = Twin(real, side(change, which) if marked else None)
     t = change.type
-    out: list[Exposure] = []
+    out: Found = {}
     cidrs = ("cidr_blocks", "ipv6_cidr_blocks")
     if t == "aws_security_group":
-        for rule in _list(value.get("ingress")):
-            if isinstance(rule, dict):
-                out += _aws_rule(rule, cidrs, "protocol")
-    elif t == "aws_security_group_rule" and value.get("type") == "ingress":
-        out += _aws_rule(value, cidrs, "protocol")
+        for rule in value.get("ingress").items():
+            if isinstance(rule.real, dict):
+                _add(out, _aws_rule(rule, cidrs, "protocol"))
+    elif t == "aws_security_group_rule" and real.get("type") == "ingress":
+        _add(out, _aws_rule(value, cidrs, "protocol"))
     elif t == "aws_vpc_security_group_ingress_rule":
-        out += _aws_rule(value, ("cidr_ipv4", "cidr_ipv6"), "ip_protocol")
+        _add(out, _aws_rule(value, ("cidr_ipv4", "cidr_ipv6"), "ip_protocol"))
     elif t == "AWS::EC2::SecurityGroup":
-        for rule in _list(value.get("SecurityGroupIngress")):
-            if isinstance(rule, dict):
-                out += _aws_rule(rule, ("CidrIp", "CidrIpv6"), "IpProtocol")
+        for rule in value.get("SecurityGroupIngress").items():
+            if isinstance(rule.real, dict):
+                _add(out, _aws_rule(rule, ("CidrIp", "CidrIpv6"), "IpProtocol"))
     elif t == "AWS::EC2::SecurityGroupIngress":
-        out += _aws_rule(value, ("CidrIp", "CidrIpv6"), "IpProtocol")
+        _add(out, _aws_rule(value, ("CidrIp", "CidrIpv6"), "IpProtocol"))
     elif t == "google_compute_firewall":
-        out += _gcp_firewall(value)
+        _add(out, _gcp_firewall(value))
     elif t == "azurerm_network_security_rule":
-        out += _azure_rule(value)
+        _add(out, _azure_rule(value))
     elif t == "azurerm_network_security_group":
-        for rule in _list(value.get("security_rule")):
-            out += _azure_rule(rule)
-    return set(out)
-
-
-def _gcp_firewall(value: dict[str, Any]) -> list[Exposure]:
-    if str(value.get("direction") or "INGRESS").upper() != "INGRESS" or value.get("disabled"):
-        return []
-    out: list[Exposure] = []
-    for src in _open(_list(value.get("source_ranges"))):
-        for allow in _list(value.get("allow")):
-            if isinstance(allow, dict):
-                proto = _proto(allow.get("protocol"))
-                ports = _ranges(_list(allow.get("ports"))) or [_ALL]
-                out += [(proto, lo, hi, src) for lo, hi in ports]
+        for rule in value.get("security_rule").items():
+            _add(out, _azure_rule(rule))
     return out
 
 
-def _azure_rule(rule: Any) -> list[Exposure]:
-    if not isinstance(rule, dict):
-        return []
+def _add(out: Found, found: Found) -> None:
+    for exp, mark in found.items():
+        out[exp] = _worst(out[exp], mark) if exp in out else mark
+
+
+def _gcp_firewall(value: Twin) -> Found:
+    real = value.real
+    if str(real.get("direction") or "INGRESS").upper() != "INGRESS" or real.get("disabled"):
+        return {}
+    out: Found = {}
+    for src, src_mark in _open(value.get("source_ranges").items()).items():
+        for allow in value.get("allow").items():
+            if isinstance(allow.real, dict):
+                proto_twin, ports_twin = allow.get("protocol"), allow.get("ports")
+                proto = _proto(proto_twin.real)
+                ports = _ranges(ports_twin.items()) or [_ALL]
+                mark = _worst(src_mark, proto_twin.mark, ports_twin.mark)
+                _add(out, {(proto, lo, hi, src): mark for lo, hi in ports})
+    return out
+
+
+def _azure_rule(rule: Twin) -> Found:
+    real = rule.real
+    if not isinstance(real, dict):
+        return {}
     if (
-        str(rule.get("direction")).lower() != "inbound"
-        or str(rule.get("access")).lower() != "allow"
+        str(real.get("direction")).lower() != "inbound"
+        or str(real.get("access")).lower() != "allow"
     ):
-        return []
+        return {}
     sources = _open(
-        [rule.get("source_address_prefix"), *_list(rule.get("source_address_prefixes"))]
+        [rule.get("source_address_prefix"), *rule.get("source_address_prefixes").items()]
     )
-    proto = _proto(rule.get("protocol"))
-    specs = [rule.get("destination_port_range"), *_list(rule.get("destination_port_ranges"))]
-    ranges = _ranges([s for s in specs if s is not None])
-    return [(proto, lo, hi, src) for src in sources for lo, hi in ranges]
+    proto_twin = rule.get("protocol")
+    proto = _proto(proto_twin.real)
+    specs = [rule.get("destination_port_range"), *rule.get("destination_port_ranges").items()]
+    specs = [s for s in specs if s.real is not None]
+    mark = _worst(proto_twin.mark, *(s.mark for s in specs))
+    return {
+        (proto, lo, hi, src): _worst(mark, src_mark)
+        for src, src_mark in sources.items()
+        for lo, hi in _ranges(specs)
+    }
 
 
-def _covered(exp: Exposure, by: set[Exposure]) -> bool:
+def _covered(exp: Exposure, by: Found) -> bool:
     proto, lo, hi, src = exp
     return any(p in (proto, "all") and a <= lo and hi <= b and s == src for p, a, b, s in by)
 
 
-def _text(exp: Exposure) -> str:
+def _text(exp: Exposure, mark: str | None) -> str:
     proto, lo, hi, _ = exp
+    if mark == UNKNOWN:
+        return "ports known only after apply (planguard cannot see them)"
     if (lo, hi) == _ALL:
         return "all ports" if proto == "all" else f"all {proto} ports"
     ports = f"port {lo}" if lo == hi else f"ports {lo}-{hi}"
@@ -185,20 +261,25 @@ def check(ctx: Context) -> Iterator[Finding]:
         after = exposures(change, "after")
         if not after:
             continue
-        before = exposures(change, "before") if change.action is not Action.CREATE else set()
+        before = exposures(change, "before") if change.action is not Action.CREATE else {}
         new = sorted(
             e for e in after if not _covered(e, before) and not (e[1] == e[2] and e[1] in allowed)
         )
         if not new:
             continue
         worst = any((e[1], e[2]) == _ALL or any(e[1] <= p <= e[2] for p in critical) for e in new)
+        marks = exposures(change, "after", marked=True)
         by_source: dict[str, list[str]] = {}
         for e in new:
-            by_source.setdefault(e[3], []).append(_text(e))
-        opened = "; ".join(f"from {src} on {', '.join(ports)}" for src, ports in by_source.items())
+            if marks[e] != SENSITIVE:
+                by_source.setdefault(e[3], []).append(_text(e, marks[e]))
+        parts = [f"from {src} on {', '.join(ports)}" for src, ports in by_source.items()]
+        if any(marks[e] == SENSITIVE for e in new):
+            parts.append(SENSITIVE)  # what is open, and from where, is not shown
         yield ctx.finding(
             META,
-            f"{change.address} opens ingress to the internet {opened}",
+            f"{change.address} opens ingress to the internet {'; '.join(parts)}",
             change=change,
             severity=Severity.CRITICAL if worst else None,
+            evidence=[f"{proto} {lo}-{hi} from {src}" for proto, lo, hi, src in new],
         )

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action
 
+from ._common import change_evidence
+
 META = CheckMeta(
     id="PG401",
     slug="blast-radius",
@@ -42,4 +44,6 @@ def check(ctx: Context) -> Iterator[Finding]:
             "directly or transitively",
             change=change,
             details=[" → ".join(p) for p in impact.longest_paths(max_paths)],
+            # How many depend on it, not who: a hub's list would be long.
+            evidence=[*change_evidence(change), f"dependents {impact.count}"],
         )

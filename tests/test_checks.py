@@ -15,8 +15,8 @@ import pytest
 from planguard import load, registry
 from planguard.catalog import Catalog
 from planguard.config import Config
+from planguard.engine import review
 from planguard.findings import Finding, Severity
-from planguard.review import review
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "checks"
@@ -378,3 +378,93 @@ def test_cloudformation_pair_bad() -> None:
 
 def test_cloudformation_pair_good() -> None:
     assert run_pair("good") == []
+
+
+# -- sensitive values: decided on, never shown ---------------------------------
+
+MARKED = ["PG105", "PG201", "PG301"]
+
+
+@pytest.mark.parametrize("check_id", MARKED)
+def test_sensitive_values_block_like_plain_ones(check_id: str) -> None:
+    """bad-sensitive.json is bad.json with the dangerous values wrapped in
+    sensitive(): the same findings, the same severities, the same gate."""
+    plain = run(FIXTURES / check_id / "bad.json")
+    marked = run(FIXTURES / check_id / "bad-sensitive.json")
+
+    def facts(found: list[Finding]) -> list[tuple[str, str, Severity, str]]:
+        return sorted((f.check_id, f.address, f.severity, f.fingerprint) for f in found)
+
+    assert facts(marked) == facts(plain)
+    assert of(marked, check_id)
+    plans = load.load([str(FIXTURES / check_id / "bad-sensitive.json")])
+    assert review(plans, registry.all_checks(), Config()).verdict.blocked
+    for finding in of(marked, check_id):
+        assert "(sensitive value)" in " ".join((finding.message, *finding.details))
+
+
+def test_sensitive_protection_settings_are_shown_as_markers() -> None:
+    found = {f.address: f for f in of(run(FIXTURES / "PG105" / "bad-sensitive.json"), "PG105")}
+    assert found["aws_db_instance.billing"].details == (
+        "deletion_protection: true → (sensitive value)",
+        "skip_final_snapshot: false → (sensitive value)",
+        # Sensitive before too: neither side is shown.
+        "backup_retention_period: (sensitive value) → (sensitive value)",
+    )
+    assert found["aws_s3_bucket_versioning.assets"].details == (
+        "versioning_configuration[0].status: Enabled → (sensitive value)",
+    )
+
+
+def test_sensitive_exposure_and_grants_are_not_described() -> None:
+    exposure = of(run(FIXTURES / "PG301" / "bad-sensitive.json"), "PG301")
+    for finding in exposure:
+        assert finding.message.endswith("opens ingress to the internet (sensitive value)")
+        for shown in ("0.0.0.0/0", "::/0", "5432", "22"):
+            assert shown not in finding.message
+    grants = of(run(FIXTURES / "PG201" / "bad-sensitive.json"), "PG201")
+    for finding in grants:
+        assert finding.message.endswith("widens permissions (sensitive value)")
+        assert '"*"' not in finding.message and "AdministratorAccess" not in finding.message
+
+
+def _unknown_after(tmp_path: Path, check_id: str, address: str, keys: list[str]) -> Path:
+    """bad.json with `keys` of `address` known only after apply."""
+    doc = json.loads((FIXTURES / check_id / "bad.json").read_text())
+    change = next(rc["change"] for rc in doc["resource_changes"] if rc["address"] == address)
+    for key in keys:
+        change["after"].pop(key, None)
+        change["after_unknown"][key] = True
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_an_unknown_protection_setting_is_kept_as_a_possible_lowering(tmp_path: Path) -> None:
+    path = _unknown_after(tmp_path, "PG105", "aws_db_instance.billing", ["deletion_protection"])
+    found = {f.address: f for f in of(run(path), "PG105")}
+    billing = found["aws_db_instance.billing"]
+    assert "deletion protection turned off (perhaps: the new value is known only after apply)" in (
+        billing.message
+    )
+    assert "deletion_protection: true → (known after apply)" in billing.details
+    assert billing.severity is Severity.HIGH
+
+
+def test_unknown_ports_keep_the_exposure(tmp_path: Path) -> None:
+    path = _unknown_after(
+        tmp_path, "PG301", "aws_security_group_rule.postgres_v6", ["from_port", "to_port"]
+    )
+    found = {f.address: f for f in of(run(path), "PG301")}
+    rule = found["aws_security_group_rule.postgres_v6"]
+    # Any port could open: as bad as all of them, and the message says it cannot see.
+    assert rule.severity is Severity.CRITICAL
+    assert "from ::/0 on ports known only after apply" in rule.message
+
+
+def test_evidence_is_never_in_what_a_finding_shows() -> None:
+    for check_id in MARKED:
+        for finding in run(FIXTURES / check_id / "bad-sensitive.json"):
+            shown = " ".join((finding.message, *finding.details, repr(finding)))
+            for evidence in finding.evidence:
+                assert evidence not in shown
