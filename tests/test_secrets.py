@@ -1,11 +1,12 @@
 """No secret leaks: no output of any fixture contains any planted secret.
 
-Secrets are planted in fixtures/secrets/ (and fixtures/scenarios/ when present) as
-strings containing `s3cr3t-Planted-`: under Terraform's sensitive marks, under
-secret-looking keys the provider did not mark, in CloudFormation NoEcho
-parameters, dynamic references and Before/AfterContext. Every fixture input that
-loads is run through every output (review in each format, --verbose, --debug,
-summary, graph) and each output is searched for every planted secret.
+Secrets are planted in fixtures/secrets/, fixtures/checks/PGnnn/bad-sensitive.json
+(and fixtures/scenarios/ when present) as strings containing `s3cr3t-Planted-`:
+under Terraform's sensitive marks, under secret-looking keys the provider did
+not mark, in CloudFormation NoEcho parameters, dynamic references and
+Before/AfterContext. Every fixture input that loads is run through every output
+(review in each format, --verbose, --debug, summary, graph) and each output is
+searched for every planted secret.
 
 The command line runs in-process here (hundreds of inputs × eleven outputs);
 tests/test_reliability.py covers the real subprocess.
@@ -42,13 +43,13 @@ def _rel(path: Path) -> str:
 
 def planted() -> list[str]:
     found: set[str] = set()
+    files = [*FIXTURES.glob("checks/PG*/*-sensitive.json")]
     for folder in (SECRETS, FIXTURES / "scenarios"):
         if folder.is_dir():
-            for path in folder.rglob("*"):
-                if path.is_file() and path.suffix != ".py":
-                    found.update(
-                        _PLANTED.findall(path.read_text(encoding="utf-8", errors="replace"))
-                    )
+            files += [path for path in folder.rglob("*") if path.is_file()]
+    for path in files:
+        if path.suffix != ".py":
+            found.update(_PLANTED.findall(path.read_text(encoding="utf-8", errors="replace")))
     return sorted(found)
 
 
@@ -218,14 +219,14 @@ def test_debug_traceback_of_an_internal_error_has_no_exception_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """--debug shows where an internal error happened, not the values it carried."""
-    import planguard.review
+    import planguard.engine
 
     secret = MARK + "in-an-internal-error"
 
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyError(secret)
 
-    monkeypatch.setattr(planguard.review, "review", boom)
+    monkeypatch.setattr(planguard.engine, "run", boom)
     code, text = run(["review", "--debug", _rel(SECRETS / "tf-sensitive.json")])
     assert code == 3
     assert "Traceback" in text and "KeyError" in text
@@ -370,3 +371,83 @@ def test_keys_that_only_mention_a_secret_are_shown(key: str) -> None:
     from planguard.values import Attributes
 
     assert Attributes(None, {key: "v"}).get("after", (key,)) == "v"
+
+
+# -- checks decide on sensitive values and never show them ---------------------
+
+# What each check decides on in fixtures/checks/PGnnn/bad-sensitive.json, as
+# its messages would show it were the values not sensitive (see bad.json).
+DECIDED = {
+    "PG105": ["→ false", "→ true", "→ 0", "7 →", "Suspended"],
+    "PG201": ['("*" on "*")', 'any principal ("*")', "AdministratorAccess"],
+    "PG301": ["internet from", "tcp port 22", "port 5432", "::/0 on"],
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(DECIDED))
+def test_decided_sensitive_values_are_in_no_output(check_id: str, tmp_path: Path) -> None:
+    path = _rel(FIXTURES / "checks" / check_id / "bad-sensitive.json")
+    texts = {}
+    for fmt in ("terminal", "markdown", "json", "sarif"):
+        code, texts[fmt] = run(["review", "--verbose", "--format", fmt, path])
+        assert code == 1, texts[fmt]  # blocked, like bad.json
+        assert check_id in texts[fmt]
+    out = tmp_path / "ack.json"
+    code, texts["ack"] = run(["ack", path, "--by", "alice", "--reason", "r", "-o", str(out)])
+    assert code == 0, texts["ack"]
+    texts["ack-file"] = out.read_text(encoding="utf-8")
+    assert '"check":"' + check_id in texts["ack-file"]
+    for name, text in texts.items():
+        leaked = [v for v in DECIDED[check_id] if v in text] + _PLANTED.findall(text)
+        assert not leaked, f"{name} of {path} shows {leaked}"
+
+
+def test_the_ack_file_holds_no_evidence() -> None:
+    """Evidence binds the fingerprint and is never written, even when it is
+    the sensitive value itself."""
+    from planguard import ack, registry
+    from planguard.config import Config
+    from planguard.engine import review
+
+    for check_id in sorted(DECIDED):
+        plans = load([str(FIXTURES / "checks" / check_id / "bad-sensitive.json")])
+        found = [
+            f for r in review(plans, registry.all_checks(), Config()).plans for f in r.findings
+        ]
+        body = ack.render([("plan.json", f) for f in found], "alice", "r").decode()
+        evidence = [e for f in found for e in f.evidence]
+        assert evidence
+        assert not [e for e in evidence if e in body]
+        assert not _PLANTED.findall(body)
+
+
+def test_unmasked_reads_are_for_decisions_and_leave_masking_alone() -> None:
+    from planguard.values import SENSITIVE, UNKNOWN, Attributes
+
+    attrs = Attributes(
+        b'{"deletion_protection": true, "password": "' + MARK.encode() + b'b"}',
+        b'{"deletion_protection": false, "tags": {"a": "b"}, "password": "'
+        + MARK.encode()
+        + b'a"}',
+        before_sensitive=b"{}",
+        after_sensitive=b'{"deletion_protection": true}',
+        after_unknown=b'{"arn": true, "tags": {"c": true}}',
+    )
+    real = attrs.unmasked("after")
+    assert real["deletion_protection"] is False  # decided on, never printed
+    assert real["arn"] == UNKNOWN and real["tags"] == {"a": "b", "c": UNKNOWN}
+    assert attrs.unmasked_pick("after", ["deletion_protection", "arn", "nope"]) == {
+        "deletion_protection": False,
+        "arn": UNKNOWN,
+    }
+    assert attrs.unmasked_pick("before", ["deletion_protection"]) == {"deletion_protection": True}
+    # The masked readers are as they were, before and after an unmasked read.
+    assert attrs.side("after")["deletion_protection"] == SENSITIVE
+    assert attrs.side("after")["password"] == SENSITIVE
+    assert attrs.pick("after", ["deletion_protection"]) == {"deletion_protection": SENSITIVE}
+    assert attrs.get("after", ("deletion_protection",)) == SENSITIVE
+    assert MARK not in repr(attrs.side("after")) + repr(attrs.leaves("after"))
+    # Sensitive as a whole: masked readers see nothing, the unmasked one the object.
+    whole = Attributes(None, {"deletion_protection": False}, after_sensitive=True)
+    assert whole.pick("after", ["deletion_protection"]) is None
+    assert whole.unmasked_pick("after", ["deletion_protection"]) == {"deletion_protection": False}
