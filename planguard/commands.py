@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +18,7 @@ from planguard.findings import Severity
 
 if TYPE_CHECKING:
     from planguard.config import Config
+    from planguard.engine import Request
     from planguard.model import Plan
     from planguard.registry import Check
 
@@ -72,6 +74,45 @@ PlansArg = Annotated[
 MaxSize = Annotated[int, typer.Option("--max-size", help="Largest input file to read, in MiB.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 
+# The inputs and settings `review` and `ack` share (one engine request each).
+Inputs = Annotated[
+    list[str] | None,
+    typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
+]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config", "-c", help="Policy file (default: nearest .planguard.yml or pyproject.toml)."
+    ),
+]
+ChecksDir = Annotated[
+    list[str] | None, typer.Option("--checks-dir", help="Directory of extra checks (PG9xx).")
+]
+Before = Annotated[
+    list[str] | None, typer.Option("--before", help="CloudFormation template before the change.")
+]
+After = Annotated[
+    list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
+]
+Hcl = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--hcl",
+        help="Predict changes from the .tf sources in this directory (working tree vs --base).",
+    ),
+]
+Base = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        help="Git ref the --hcl sources are compared with (default: HEAD; in a pull request "
+        "the merge base with origin/$GITHUB_BASE_REF).",
+    ),
+]
+SourceDir = Annotated[
+    str | None, typer.Option("--source-dir", help="The .tf sources of the plans (for file:line).")
+]
+
 
 def _load(paths: list[str], max_size: int) -> list[Plan]:
     """Plans for the commands that show them without a review."""
@@ -110,10 +151,7 @@ def _checks(cfg: Config, checks_dir: list[str] | None) -> list[Check]:
 
 @app.command()
 def review(
-    plans: Annotated[
-        list[str] | None,
-        typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
-    ] = None,
+    plans: Inputs = None,
     format: Annotated[
         ReviewFormat, typer.Option("--format", "-f", help="Report on stdout.")
     ] = ReviewFormat.terminal,
@@ -127,14 +165,7 @@ def review(
         str | None, typer.Option("--json", help="Also write the JSON report here.")
     ] = None,
     sarif: Annotated[str | None, typer.Option("--sarif", help="Also write SARIF here.")] = None,
-    config: Annotated[
-        str | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Policy file (default: nearest .planguard.yml or pyproject.toml).",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     fail_on: Annotated[
         str | None,
         typer.Option("--fail-on", help="Block at or above this severity (info…critical)."),
@@ -149,35 +180,12 @@ def review(
             "--ack", help="Acknowledgement file(s) (default: .planguard-ack.json if present)."
         ),
     ] = None,
-    checks_dir: Annotated[
-        list[str] | None, typer.Option("--checks-dir", help="Directory of extra checks (PG9xx).")
-    ] = None,
-    before: Annotated[
-        list[str] | None,
-        typer.Option("--before", help="CloudFormation template before the change."),
-    ] = None,
-    after: Annotated[
-        list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
-    ] = None,
-    hcl: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hcl",
-            help="Predict changes from the .tf sources in this directory (working tree vs --base).",
-        ),
-    ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Git ref the --hcl sources are compared with (default: HEAD; in a pull request "
-            "the merge base with origin/$GITHUB_BASE_REF).",
-        ),
-    ] = None,
-    source_dir: Annotated[
-        str | None,
-        typer.Option("--source-dir", help="The .tf sources of the plans (for file:line)."),
-    ] = None,
+    checks_dir: ChecksDir = None,
+    before: Before = None,
+    after: After = None,
+    hcl: Hcl = None,
+    base: Base = None,
+    source_dir: SourceDir = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List everything, not just the top.")
     ] = False,
@@ -200,18 +208,13 @@ def review(
     """Review plans and gate: exit 0 pass, 1 blocked, 2 bad input, 3 internal error."""
     from planguard import engine, trust
     from planguard.report import Format, render
-    from planguard.settings import Named
 
-    request = engine.Request(
-        plans=tuple(plans or ()),
-        before=tuple(before or ()),
-        after=tuple(after or ()),
-        hcl=tuple(hcl or ()),
-        base=base,
-        source_dir=source_dir,
-        max_bytes=_bytes(max_size),
-        named=Named(config, tuple(ack or ()), tuple(checks_dir or ())),
-        trust=trust.at_ref(trusted_ref) if trusted_ref else trust.working_tree(),
+    request = _request(
+        plans, before, after, hcl, base, source_dir, max_size, config, checks_dir, ack
+    )
+    request = replace(
+        request,
+        trust=trust.at_ref(trusted_ref) if trusted_ref else request.trust,
         fail_on=_severity(fail_on, "--fail-on"),
         actor=engine.actor(actor),
     )
@@ -234,6 +237,35 @@ def review(
 
     keep(result)
     return 1 if result.verdict.blocked else 0
+
+
+def _request(
+    plans: list[str] | None,
+    before: list[str] | None,
+    after: list[str] | None,
+    hcl: list[str] | None,
+    base: str | None,
+    source_dir: str | None,
+    max_size: int,
+    config: str | None,
+    checks_dir: list[str] | None,
+    ack: list[str] | None,
+) -> Request:
+    """The engine request of `review` and `ack`, the working tree trusted."""
+    from planguard import engine, trust
+    from planguard.settings import Named
+
+    return engine.Request(
+        plans=tuple(plans or ()),
+        before=tuple(before or ()),
+        after=tuple(after or ()),
+        hcl=tuple(hcl or ()),
+        base=base,
+        source_dir=source_dir,
+        max_bytes=_bytes(max_size),
+        named=Named(config, tuple(ack or ()), tuple(checks_dir or ())),
+        trust=trust.working_tree(),
+    )
 
 
 def _bytes(max_size: int) -> int:
@@ -333,10 +365,7 @@ def explain(
 
 @app.command()
 def ack(
-    plans: Annotated[
-        list[str] | None,
-        typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
-    ] = None,
+    plans: Inputs = None,
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why these changes are accepted (required).")
     ] = None,
@@ -346,54 +375,30 @@ def ack(
     output: Annotated[
         str, typer.Option("--output", "-o", help="Acknowledgement file to write.")
     ] = ".planguard-ack.json",
-    config: Annotated[str | None, typer.Option("--config", "-c", help="Policy file.")] = None,
-    checks_dir: Annotated[
-        list[str] | None, typer.Option("--checks-dir", help="Directory of extra checks (PG9xx).")
-    ] = None,
-    before: Annotated[
-        list[str] | None,
-        typer.Option("--before", help="CloudFormation template before the change."),
-    ] = None,
-    after: Annotated[
-        list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
-    ] = None,
-    hcl: Annotated[
-        list[str] | None,
-        typer.Option("--hcl", help="Predict changes from the .tf sources in this directory."),
-    ] = None,
-    base: Annotated[
-        str | None, typer.Option("--base", help="Git ref the --hcl sources are compared with.")
-    ] = None,
-    source_dir: Annotated[
-        str | None,
-        typer.Option("--source-dir", help="The .tf sources of the plans (for file:line)."),
-    ] = None,
+    config: ConfigOpt = None,
+    checks_dir: ChecksDir = None,
+    before: Before = None,
+    after: After = None,
+    hcl: Hcl = None,
+    base: Base = None,
+    source_dir: SourceDir = None,
     max_size: MaxSize = 1024,
     debug: Debug = False,
 ) -> int:
     """Write an acknowledgement of exactly what these plans' findings are about: the
     check, the resource and the evidence, so that any widening needs a new one."""
     from planguard import ack as ack_mod
-    from planguard import engine, trust
-    from planguard.settings import Named
+    from planguard import engine
 
     if not (reason and reason.strip()):
         raise UsageError("ack needs --reason: why these changes are accepted")
     if not (by and by.strip()):
         raise UsageError("ack needs --by: who acknowledges (the second person)")
-    request = engine.Request(
-        plans=tuple(plans or ()),
-        before=tuple(before or ()),
-        after=tuple(after or ()),
-        hcl=tuple(hcl or ()),
-        base=base,
-        source_dir=source_dir,
-        max_bytes=_bytes(max_size),
-        named=Named(config, (), tuple(checks_dir or ())),
-        trust=trust.working_tree(),
-        use_acks=False,  # acknowledge everything the policy keeps, not what is left
+    request = _request(
+        plans, before, after, hcl, base, source_dir, max_size, config, checks_dir, []
     )
-    result = engine.run(request)
+    # Acknowledge everything the policy keeps, not what older acks leave.
+    result = engine.run(replace(request, use_acks=False))
     kept = result.verdict.kept
     keyed = [(result.plan_keys[f.plan], f) for f in kept if not f.unconditional]
     _write(ack_mod.render(keyed, by.strip(), reason.strip()).decode(), output)
