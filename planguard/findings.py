@@ -109,6 +109,9 @@ class Context:
     graph: DependencyGraph
     catalog: Catalog
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How the change's own settings would lower the gate (planguard.settings
+    # Weakening); given to one plan's context of a run, read by PG002.
+    weakenings: tuple[Any, ...] = ()
 
     @cached_property
     def impacts(self) -> dict[str, Impact]:
