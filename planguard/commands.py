@@ -400,7 +400,8 @@ def ack(
     # Acknowledge everything the policy keeps, not what older acks leave.
     result = engine.run(replace(request, use_acks=False))
     kept = result.verdict.kept
-    keyed = [(result.plan_keys[f.plan], f) for f in kept if not f.unconditional]
+    # Integrity failures, and findings about no change, cannot be acknowledged.
+    keyed = [(result.plan_keys[f.plan], f) for f in kept if not f.unconditional and f.changes]
     _write(ack_mod.render(keyed, by.strip(), reason.strip()).decode(), output)
     plans_named = len({key for key, _ in keyed})
     note = (
@@ -408,7 +409,7 @@ def ack(
     )
     refused = len(kept) - len(keyed)
     if refused:
-        note += f"; {refused} plan integrity finding(s) (PG001) cannot be acknowledged"
+        note += f"; {refused} finding(s) cannot be acknowledged (plan integrity, or no change)"
     sys.stderr.write(note + "\n")
     return 0
 

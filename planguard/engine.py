@@ -176,7 +176,7 @@ class _Judge:
     ) -> Verdict:
         findings = [f for r in reviews for f in r.findings]
         findings += _gate_findings(reviews, checks, cfg, weak or [])
-        return evaluate(
+        verdict = evaluate(
             findings,
             [r.plan for r in reviews],
             cfg,
@@ -187,6 +187,22 @@ class _Judge:
             plan_key=self.plan_key,
             inline=inline,
         )
+        if acks is not None:
+            verdict.notes.extend(self._unused(acks, findings))
+        return verdict
+
+    def _unused(self, acks: Acks, findings: list[Finding]) -> list[str]:
+        """Say when acknowledgements match nothing: the plan changed since."""
+        key = self.plan_key or str
+        unused = acks.unused((key(f.plan), f) for f in findings)
+        if not unused:
+            return []
+        if len(unused) == acks.entries:
+            return [f"the acknowledgements in {acks.path} match no finding of these plans"]
+        return [
+            f"{len(unused)} of {acks.entries} acknowledgements in {acks.path} match no finding "
+            "(the plan changed since they were written)"
+        ]
 
 
 # -- settings --------------------------------------------------------------------

@@ -50,9 +50,10 @@ def test_ack_passes_the_plan_and_one_more_destroy_blocks_again(workdir: Path) ->
     ack = cli("ack", "plan.json", "--reason", "decommissioning", "--by", "alice", cwd=workdir)
     assert ack.returncode == 0, ack.stderr
     doc = json.loads((workdir / ".planguard-ack.json").read_text())
-    assert doc["plans"]["plan.json"]["accepted"] == [
-        {"address": "test_instance.test-delete", "action": "delete"}
-    ]
+    [entry] = doc["plans"]["plan.json"]["accepted"]
+    assert entry["check"] == "PG101" and entry["address"] == "test_instance.test-delete"
+    assert entry["changes"] == [["test_instance.test-delete", "delete"]]
+    assert len(entry["fingerprint"]) == 32
     passed = cli("review", "plan.json", "--format", "json", cwd=workdir)
     assert passed.returncode == 0, passed.stdout
     report = json.loads(passed.stdout)

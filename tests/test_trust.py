@@ -253,3 +253,29 @@ def test_an_unknown_trusted_ref_is_a_usage_error(
 ) -> None:
     assert main(["review", "infra/plan.json", "--trusted-ref", "nosuchref"]) == 2
     assert "no commit 'nosuchref'" in capsys.readouterr().err
+
+
+def test_an_ack_that_matches_nothing_is_said(repo: Path) -> None:
+    assert main(["ack", "infra/plan.json", "--by", "alice", "--reason", "retiring billing"]) == 0
+    # The plan changes: the database is kept after all, the ack now binds nothing.
+    shutil.copy(FIXTURES / "checks/PG101/good.json", repo / "infra/plan.json")
+    out = Path("report.json").absolute()
+    assert main(["review", "infra/plan.json", "--json", str(out), "-o", os.devnull]) == 0
+    notes = json.loads(out.read_text())["verdict"]["notes"]
+    assert "the acknowledgements in .planguard-ack.json match no finding of these plans" in notes
+
+
+def test_ack_keys_plans_by_their_path_in_the_repository(repo: Path) -> None:
+    os.chdir(repo / "infra")
+    assert main(["ack", "plan.json", "--by", "alice", "--reason", "retiring billing"]) == 0
+    doc = json.loads(Path(".planguard-ack.json").read_text())
+    assert list(doc["plans"]) == ["infra/plan.json"]
+    assert main(["review", "plan.json", "-o", os.devnull]) == 0
+
+
+@pytest.mark.parametrize("missing", [["--by", "alice"], ["--reason", "why"]])
+def test_ack_needs_a_person_and_a_reason(
+    repo: Path, missing: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ack", "infra/plan.json", *missing]) == 2
+    assert "ack needs --" in capsys.readouterr().err
