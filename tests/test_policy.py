@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from helpers import FIXTURES, ROOT
 from planguard import config as config_mod
+from planguard.config import Config
 from planguard.engine import review
 from planguard.errors import ConfigError
-from planguard.config import Config
 from planguard.findings import Finding, Severity
 from planguard.load import load
 from planguard.policy import score
