@@ -23,6 +23,7 @@ from helpers import FIXTURES
 from planguard.cli import main
 
 PLAN = FIXTURES / "checks/PG101/bad.json"
+PLANGUARD = [sys.executable, "-m", "planguard"]
 TF = """\
 resource "aws_db_instance" "billing" {
   identifier = "billing"
@@ -185,8 +186,7 @@ def test_user_checks_from_the_change_never_run(repo: Path) -> None:
     (repo / ".planguard.yml").write_text("fail_on: high\nchecks_dir: evil\n")
     env = {**os.environ, "PLANGUARD_GITHUB_TOKEN": "ghs_secret"}
     proc = subprocess.run(
-        [sys.executable, "-m", "planguard", "review", "infra/plan.json", "--trusted-ref", "base"]
-        + ["--format", "json"],
+        [*PLANGUARD, "review", "infra/plan.json", "--trusted-ref", "base", "--format", "json"],
         cwd=repo,
         env=env,
         capture_output=True,
