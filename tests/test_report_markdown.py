@@ -107,7 +107,8 @@ def test_marker_then_verdict_first(crafted: Review) -> None:
     assert "including 7 data stores (bucket, database)" in lines[3]
     assert lines[4].startswith("To proceed:")
     # One rule, the README's: approvals that count, or an acknowledgement on the base.
-    assert "people with write access who neither opened nor pushed" in lines[4]
+    assert "an approving review of the head commit from someone with write access" in lines[4]
+    assert "who neither opened nor pushed to this change" in lines[4]
     assert "planguard ack fixtures/report/crafted-names.json --by NAME" in lines[4]
     assert "counts once it is on the base branch" in lines[4]
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from test_github_action import OLD, REPO, TOKEN, FakeGitHub, _server, parse_outputs  # noqa: F401
+from test_trust import TF, git
 
 from helpers import FIXTURES
 from planguard.cli import main
-from test_github_action import OLD, REPO, TOKEN, FakeGitHub, _server, parse_outputs  # noqa: F401
-from test_trust import TF, git
 
 PLAN = FIXTURES / "github/plans/db-destroyed.json"
 EVENT = FIXTURES / "github/events/pull_request.json"

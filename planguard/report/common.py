@@ -29,9 +29,11 @@ def proceed(review: Review) -> str:
     approvals = ""
     if v.needs_approval and v.required_approvals > 0:
         n = v.required_approvals
+        who = "someone" if n == 1 else "people"
         approvals = (
-            f", or get {n} approving review{'s' if n != 1 else ''} of the head commit from "
-            "people with write access who neither opened nor pushed to this change"
+            f", or get {'an approving review' if n == 1 else f'{n} approving reviews'} of the "
+            f"head commit from {who} with write access who neither opened nor pushed to this "
+            "change"
         )
     plans = " ".join(r.plan.source for r in review.plans)
     return (
