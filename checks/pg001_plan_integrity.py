@@ -22,6 +22,7 @@ META = CheckMeta(
         "Fix the errors the tool reported and produce the plan again (without -target, and "
         "with every deferred change resolved). This finding cannot be ignored or acknowledged."
     ),
+    needs_graph=False,
 )
 
 

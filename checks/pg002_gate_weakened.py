@@ -21,6 +21,7 @@ META = CheckMeta(
         "Move the policy change into a pull request of its own and have it reviewed, or get an "
         "approval of this one from someone who has read what each weakening does."
     ),
+    needs_graph=False,
 )
 
 

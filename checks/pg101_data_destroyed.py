@@ -23,6 +23,7 @@ META = CheckMeta(
         "logical id (CloudFormation). If it really must go, take a snapshot first, set "
         "DeletionPolicy: Retain/Snapshot where available, and acknowledge the plan."
     ),
+    needs_graph=False,
 )
 
 

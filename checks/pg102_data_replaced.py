@@ -25,6 +25,7 @@ META = CheckMeta(
         "then switch. In CloudFormation set UpdateReplacePolicy: Retain or Snapshot. If the "
         "data may go, acknowledge the plan."
     ),
+    needs_graph=False,
 )
 
 # Severity when the old resource is kept, snapshotted, or only possibly replaced.

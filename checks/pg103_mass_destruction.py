@@ -30,6 +30,7 @@ META = CheckMeta(
         # ...provided at least this many are (so 1 of 2 is not "mass destruction").
         "min_destroyed_for_percent": 5,
     },
+    needs_graph=False,
 )
 
 

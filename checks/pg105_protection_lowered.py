@@ -45,6 +45,8 @@ META = CheckMeta(
         "purpose), do it in a change of its own, reviewed and acknowledged, and restore it "
         "afterwards if the resource stays."
     ),
+    reads_values=True,
+    needs_graph=False,
 )
 
 

@@ -36,6 +36,8 @@ META = CheckMeta(
         "`terraform state mv` on older versions."
     ),
     options={"min_similarity": 0.8},
+    reads_values=True,
+    needs_graph=False,
 )
 
 # Identity and bookkeeping attributes differ between two objects even when the

@@ -47,6 +47,8 @@ META = CheckMeta(
         "admin_roles": ["roles/owner", "roles/editor", "roles/iam.securityAdmin"],
         "azure_admin_roles": ["Owner", "Contributor", "User Access Administrator"],
     },
+    reads_values=True,
+    needs_graph=False,
 )
 
 # Where policy documents live, by resource type (dotted paths step through lists).

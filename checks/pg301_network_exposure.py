@@ -35,6 +35,8 @@ META = CheckMeta(
         # Any new exposure that covers one of these (or all ports) is critical.
         "critical_ports": [22, 3389],
     },
+    reads_values=True,
+    needs_graph=False,
 )
 
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any", "0.0.0.0"})

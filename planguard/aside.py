@@ -27,9 +27,6 @@ from planguard.registry import Check, run_check
 if TYPE_CHECKING:
     from planguard.load import LoadOptions
 
-# Built-in checks that read attribute values and never the graph or the
-# impact (tests/test_aside.py holds them to that).
-ASIDE = frozenset({"PG105", "PG106", "PG201", "PG301"})
 
 # Below this much plan JSON in all, a second process costs about what it saves.
 MIN_BYTES = 8 * 1024 * 1024
@@ -51,7 +48,8 @@ class NoGraph:
 @dataclass(frozen=True)
 class Job:
     """What the child does: load `paths` as `options` say (without edges) and
-    run the ASIDE checks among `checks` that `config` leaves enabled."""
+    run the checks that may run beside the graph (CheckMeta.runs_beside_graph)
+    among `checks` that `config` leaves enabled."""
 
     paths: list[str]
     options: LoadOptions
@@ -65,7 +63,7 @@ class Job:
     @property
     def aside_checks(self) -> list[Check]:
         disabled = self.config.disable
-        return [c for c in self.checks if c.meta.id in ASIDE and c.meta.id not in disabled]
+        return [c for c in self.checks if c.meta.runs_beside_graph and c.meta.id not in disabled]
 
     def run(self) -> tuple[list[tuple[str, int]], Results]:
         """In the child: (source and change count of each plan, findings by plan)."""

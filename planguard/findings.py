@@ -59,10 +59,20 @@ class CheckMeta:
     remediation: str
     # Options a user may set under `checks: {PGnnn: {...}}`, with defaults.
     options: dict[str, Any] = field(default_factory=dict)
+    # What the check reads, for scheduling. One that reads attribute values
+    # and never the graph or the impact (ctx.graph, ctx.impacts) runs, on a big
+    # plan, in a second process beside the graph (planguard.aside); reading
+    # the graph there is a crash, so say needs_graph=False only when true.
+    reads_values: bool = False
+    needs_graph: bool = True
 
     @property
     def docs_anchor(self) -> str:
         return f"{self.id.lower()}-{self.slug}"
+
+    @property
+    def runs_beside_graph(self) -> bool:
+        return self.reads_values and not self.needs_graph
 
 
 @dataclass(frozen=True)

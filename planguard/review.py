@@ -111,8 +111,6 @@ def review_plan(
     planguard.aside), or None when they could not be had: it is asked only
     once every other check has run, and whatever it lacks is run here.
     """
-    from planguard.aside import ASIDE
-
     catalog = Catalog.load(config.data_bearing_types)
     enabled = [c for c in checks if c.meta.id in UNTUNABLE or c.meta.id not in config.disable]
     graph = DependencyGraph(plan)
@@ -121,7 +119,7 @@ def review_plan(
         loop = " → ".join([*cycles[0], cycles[0][0]])
         raise InputError(plan.source, f"dependency cycle: {loop}")
     ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
-    later = ASIDE if apart is not None else frozenset()
+    later = {c.meta.id for c in enabled if c.meta.runs_beside_graph} if apart else set()
     found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in later}
     # What every report needs and no finding changes: done while any checks
     # beside finish, and while the values it reads are loaded.

@@ -32,6 +32,14 @@ PLANS = sorted(
 )
 
 
+# The built-in checks that say they may run beside the graph.
+BESIDE = frozenset(c.meta.id for c in all_checks() if c.meta.runs_beside_graph)
+
+
+def test_the_value_checks_say_they_run_beside_the_graph() -> None:
+    assert frozenset({"PG105", "PG106", "PG201", "PG301"}) == BESIDE
+
+
 def _no_children_left() -> bool:
     try:
         os.waitpid(-1, os.WNOHANG)
@@ -74,7 +82,7 @@ def test_aside_checks_never_read_the_graph(path: str) -> None:
     apart = Context(plan=plan, graph=aside.NoGraph(), catalog=catalog, settings=config.checks)
     normal = review_plan(plan, all_checks(), config)
     for check in all_checks():
-        if check.meta.id not in aside.ASIDE:
+        if not check.meta.runs_beside_graph:
             continue
         found = run_check(apart, check)
         assert all(f.check_id == check.meta.id for f in found), found  # no crash finding
@@ -155,6 +163,36 @@ def test_disabled_and_user_checks_stay_in_order(tmp_path: Path) -> None:
     assert "PG105" not in {f.check_id for f in found}
 
 
+def test_a_user_check_that_says_so_runs_beside_the_graph(tmp_path: Path) -> None:
+    """Scheduling is read from META: a user check that reads values and not the
+    graph runs in the child, like the built-in value checks; its findings
+    come from there (the parent never runs it)."""
+    marker = tmp_path / "ran-in"
+    (tmp_path / "pg902_values.py").write_text(
+        "import os\n"
+        "from planguard.findings import CheckMeta, Severity\n"
+        "META = CheckMeta(id='PG902', slug='v', title='V', severity=Severity.LOW,\n"
+        "                 rationale='r', remediation='m', reads_values=True, needs_graph=False)\n"
+        "def check(ctx):\n"
+        f"    with open({str(marker)!r}, 'a') as f:\n"
+        "        f.write(str(os.getpid()) + '\\n')\n"
+        "    for c in ctx.plan.destructive:\n"
+        "        yield ctx.finding(META, 'values of ' + c.address, change=c)\n"
+    )
+    checks = all_checks([str(tmp_path)])
+    path = str(FIXTURES / "scenarios/incident-env-recreated.json")
+    job = _job([path], Config(), checks)
+    assert "PG902" in {c.meta.id for c in job.aside_checks}
+    side = aside.Aside(job)
+    try:
+        [reviewed] = review_plans(load([path]), checks, Config(), aside=side)
+    finally:
+        side.close()
+    assert any(f.check_id == "PG902" for f in reviewed.findings)
+    [ran_in] = marker.read_text().split()  # once, and not here: in the child
+    assert ran_in != str(os.getpid())
+
+
 def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
     small = str(FIXTURES / "scenarios/vpc-delete.json")
     assert not aside.wanted(_job([small]))
@@ -162,7 +200,7 @@ def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
     assert aside.wanted(_job([small])) == (len(os.sched_getaffinity(0)) >= 2)
     template = str(FIXTURES / "cloudformation/changesets")  # not a Terraform plan file
     assert not aside.wanted(_job([template]))
-    everything_off = Config(disable=aside.ASIDE)
+    everything_off = Config(disable=BESIDE)
     assert not aside.wanted(_job([small], everything_off))
 
 
