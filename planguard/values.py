@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from planguard.speed import recent
+
 SENSITIVE = "(sensitive value)"
 UNKNOWN = "(known after apply)"
 
@@ -242,15 +244,16 @@ def _unknown_paths(unknown: Any, path: Path, out: list[Path]) -> None:
             _unknown_paths(item, (*path, i), out)
 
 
-# Decoded sides of the last few Attributes read, oldest first; never mutated
-# by readers (masking and diffing build new values).
-_RECENT_MAX = 16
-_recent: dict[tuple[int, str], tuple[Attributes, tuple[Any, Any, Any]]] = {}
-
-
 def forget_recent() -> None:
     """Drop the kept decoded sides (and with them the Attributes they belong to)."""
-    _recent.clear()
+    recent.forget()
+
+
+class ReleasedError(RuntimeError):
+    """A value read after `Attributes.release`: a bug, never a silent None."""
+
+
+_RELEASED: Any = object()
 
 
 def _at(mask: Any, i: int) -> Any:
@@ -305,8 +308,8 @@ class Attributes:
         self._unknown = after_unknown
 
     def release(self) -> None:
-        """Let go of the values: every read from now on finds nothing."""
-        self._before = self._after = None
+        """Let go of the values: every read from now on raises ReleasedError."""
+        self._before = self._after = _RELEASED
         self._before_sensitive = self._after_sensitive = self._unknown = None
 
     @staticmethod
@@ -318,6 +321,8 @@ class Attributes:
 
     def _parts(self, side: str) -> tuple[Any, Any, Any]:
         """One side as kept: (value, sensitivity marks, unknown marks)."""
+        if self._before is _RELEASED:
+            raise ReleasedError("attribute values were read after the review released them")
         if side == "before":
             return self._before, self._before_sensitive, None
         if side == "after":
@@ -325,18 +330,13 @@ class Attributes:
         raise ValueError(f"side must be 'before' or 'after', not {side!r}")
 
     def _raw_side(self, side: str) -> tuple[Any, Any, Any]:
-        # Reads come in runs on one change (a report's five protection
-        # attributes, a check's before and after): keep the last few decoded.
-        key = (id(self), side)
-        hit = _recent.get(key)
+        # Reads come in runs on one change: the last few decoded are kept.
+        hit: tuple[Any, Any, Any] | None = recent.get(self, side)
         if hit is not None:
-            return hit[1]
+            return hit
         value, sensitive, unknown = self._parts(side)
         out = self._load(value), self._load(sensitive), self._load(unknown)
-        if len(_recent) >= _RECENT_MAX:
-            del _recent[next(iter(_recent))]
-        # The entry holds `self`, so its id cannot be reused while it is cached.
-        _recent[key] = (self, out)
+        recent.put(self, side, out)
         return out
 
     def side(self, side: str) -> Any:
@@ -455,8 +455,8 @@ class Attributes:
         return tuple(sorted(set(out), key=lambda p: tuple(str(s) for s in p)))
 
     def sensitive_paths(self) -> Iterator[Path]:
-        for part in (self._before_sensitive, self._after_sensitive):
-            yield from _true_paths(self._load(part), ())
+        for side in ("before", "after"):
+            yield from _true_paths(self._load(self._parts(side)[1]), ())
 
 
 def _true_paths(mask: Any, path: Path) -> Iterator[Path]:

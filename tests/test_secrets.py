@@ -451,3 +451,24 @@ def test_unmasked_reads_are_for_decisions_and_leave_masking_alone() -> None:
     whole = Attributes(None, {"deletion_protection": False}, after_sensitive=True)
     assert whole.pick("after", ["deletion_protection"]) is None
     assert whole.unmasked_pick("after", ["deletion_protection"]) == {"deletion_protection": False}
+
+
+def test_values_read_after_release_raise_not_vanish() -> None:
+    """After the review lets go of the values, a read is a bug to find (exit 3
+    through the CLI's boundary), never a quiet None that a check takes for
+    'nothing set'."""
+    from planguard.load import load as load_plans
+    from planguard.values import ReleasedError
+
+    [plan] = load_plans([str(SECRETS / "tf-sensitive.json")])
+    attrs = next(c.attributes for c in plan.changes if c.attributes is not None)
+    attrs.release()
+    for read in (
+        lambda: attrs.side("after"),
+        lambda: attrs.get("before", ("x",)),
+        lambda: attrs.pick("after", ["x"]),
+        lambda: list(attrs.sensitive_paths()),
+        lambda: attrs.unmasked("after"),
+    ):
+        with pytest.raises(ReleasedError):
+            read()
