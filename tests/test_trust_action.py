@@ -281,3 +281,52 @@ def test_an_unreadable_api_falls_back_to_the_defaults(
     code, summary, _ = run(pr, tmp_path, monkeypatch, capsys, base=OLD)
     assert code == 1
     assert "built-in defaults apply" in summary
+
+
+@pytest.mark.parametrize(
+    ("acked", "widened"),
+    [
+        ("pg301-web-8080.json", "pg301-web-wider.json"),
+        ("pg201-deploy-s3.json", "pg201-deploy-admin.json"),
+        ("pg105-db-protection-off.json", "pg105-db-all-off.json"),
+    ],
+)
+def test_an_ack_on_the_base_does_not_stretch_to_a_wider_change(
+    pr: PullRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    acked: str,
+    widened: str,
+) -> None:
+    """Acknowledged on the base: port 8080 open, one S3 grant, deletion
+    protection off. The pull request widens it (22, 3389 and every port; `*` on
+    `*`; backups to 0 and no final snapshot): the ack binds the old evidence."""
+    shutil.copy(FIXTURES / "acks" / acked, pr.root / "infra/plan.json")
+    monkeypatch.chdir(pr.root)
+    assert main(["ack", "infra/plan.json", "--by", "carol", "--reason", "reviewed"]) == 0
+    pr.commit()
+    pr.base = git(pr.root, "rev-parse", "HEAD")
+    code, _, _ = run(pr, tmp_path, monkeypatch, capsys)
+    assert code == 0  # the acknowledged change itself passes
+    shutil.copy(FIXTURES / "acks" / widened, pr.root / "infra/plan.json")
+    pr.commit()
+    code, summary, _ = run(pr, tmp_path, monkeypatch, capsys)
+    assert code == 1
+    assert "match no finding" in summary
+
+
+@pytest.mark.parametrize("check", ["PG105", "PG201", "PG301"])
+def test_a_sensitive_value_hides_nothing_from_the_gate(  # the values: tests/test_secrets.py
+    pr: PullRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    github: FakeGitHub,
+    check: str,
+) -> None:
+    shutil.copy(FIXTURES / f"checks/{check}/bad-sensitive.json", pr.root / "infra/plan.json")
+    pr.commit()
+    code, summary, _ = run(pr, tmp_path, monkeypatch, capsys)
+    assert code == 1
+    assert check in summary
