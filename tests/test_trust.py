@@ -279,3 +279,29 @@ def test_ack_needs_a_person_and_a_reason(
 ) -> None:
     assert main(["ack", "infra/plan.json", *missing]) == 2
     assert "ack needs --" in capsys.readouterr().err
+
+
+CFN = FIXTURES / "cloudformation"
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [
+            "--before",
+            str(CFN / "pairs/orders-before.yaml"),
+            "--after",
+            str(CFN / "pairs/orders-after.yaml"),
+        ],
+        ["--hcl", "infra", "--base", "base"],
+        ["infra/plan.json", "infra/other.json"],
+    ],
+    ids=["template-pair", "hcl", "several-plans"],
+)
+def test_ack_works_for_every_input_review_takes(repo: Path, inputs: list[str]) -> None:
+    """What `review` blocks, `ack` acknowledges, and the same review then passes."""
+    shutil.copy(FIXTURES / "checks/PG105/bad.json", repo / "infra/other.json")
+    (repo / "infra/main.tf").write_text("")  # --hcl: the database is removed
+    assert main(["review", *inputs, "-o", os.devnull]) == 1
+    assert main(["ack", *inputs, "--by", "alice", "--reason", "reviewed"]) == 0
+    assert main(["review", *inputs, "-o", os.devnull]) == 0
