@@ -2,9 +2,14 @@
 
 The first three lines answer *is it blocked, why, and what do I do*; the rest
 sits one click away in <details> blocks. Rendered with jinja2 from
-planguard/report/templates/comment.md.j2; every user-controlled string
-(addresses, module names, messages, reasons, plan paths) goes through
-`md_escape` in the template, and user text is only ever passed as data.
+planguard/report/templates/comment.md.j2 (the environment:
+planguard.report.markdown_env); every user-controlled string (addresses,
+module names, messages, reasons, plan paths) goes through `md_escape` in the
+template (planguard.report.markdown_text), and user text is only ever passed
+as data.
+
+This module builds what the template is given: a view of each plan at one
+level of detail.
 
 GitHub rejects comments over 65,536 characters, so `render` drops detail
 level by level until the comment fits (see LEVELS).
@@ -12,13 +17,10 @@ level by level until the comment fits (see LEVELS).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
 
@@ -27,6 +29,14 @@ from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
 from planguard.report.common import counts_row, destructive_rows
 from planguard.report.graph import to_mermaid
+
+# `x as x`: still importable from here, where they lived before their own modules.
+from planguard.report.markdown_env import _bytecode_cache as _bytecode_cache
+from planguard.report.markdown_env import _environment
+from planguard.report.markdown_text import code_block as code_block
+from planguard.report.markdown_text import md_code as md_code
+from planguard.report.markdown_text import md_escape as md_escape
+from planguard.report.markdown_text import plural as plural
 from planguard.review import PlanReview, Review
 
 if TYPE_CHECKING:
@@ -63,7 +73,6 @@ MAX_CHANGES = 500  # in the "All changes" list, before the size bound kicks in
 MAX_SUPPRESSED = 100
 GROUP_NAMES = 5  # addresses named in "(+N more: …)"
 GROUP_SUGGESTIONS = 10  # suggestions shown for one grouped check
-TEXT_LIMIT = 1000  # characters of one user string (a message, a reason)
 
 
 @dataclass(frozen=True)
@@ -86,71 +95,6 @@ LEVELS = (
     Limits(all_changes=False, graph=False, findings=10, rows=5),
     Limits(all_changes=False, graph=False, findings=5, rows=0, suppressed=False, suggestions=False),
 )
-
-
-# -- escaping ------------------------------------------------------------------
-
-# Line breaks and other control characters would end a table row or a list
-# item; bidi overrides and zero-width characters can disguise an address.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-# Markdown punctuation that can start emphasis, links, code spans, table cells,
-# strikethrough or math; a backslash makes each literal (CommonMark §2.4).
-_MD_PUNCT = frozenset("\\`*_[]|~$")
-_ZWJ = "\u200d"
-# GFM turns bare URLs into links (the autolink extension); a crafted name must
-# not become a link in a comment the bot signs.
-_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
-# One table for every character md_escape rewrites (str.translate, one pass in C).
-_ESCAPES = {
-    **{ord(ch): "\\" + ch for ch in _MD_PUNCT},
-    **{ord(ch): entity for ch, entity in _HTML.items()},
-    # GitHub links @name (and notifies) even after backslash or entity
-    # decoding; a zero-width joiner breaks the pattern, not the look.
-    ord("@"): "@" + _ZWJ,
-}
-
-
-def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
-    """User text made inert in Markdown: no HTML, no mention, no table break.
-
-    Safe in paragraphs, list items, table cells and inside <code>…</code>.
-    Not for HTML blocks (<summary>) or code fences: those get fixed text only.
-    """
-    text = _INVISIBLE.sub("", _CONTROL.sub(" ", str(value)))
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    text = _AUTOLINK.sub(_ZWJ, text)
-    return text.translate(_ESCAPES)
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """`1 node`, `2 nodes` (fixed words only, never user text)."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-
-
-def md_code(value: object, limit: int = TEXT_LIMIT) -> str:
-    """User text shown as code: <code> with escaped content (safe in tables)."""
-    return f"<code>{md_escape(value, limit)}</code>"
-
-
-_BACKTICKS = re.compile(r"`+")
-_FENCE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def code_block(value: str, lang: str = "", indent: int = 0) -> str:
-    """A fenced code block that its content cannot close.
-
-    A fence ends only at a run of at least as many backticks as opened it
-    (CommonMark §4.5), so the fence is one longer than any run inside.
-    """
-    text = _FENCE_CONTROL.sub("", _INVISIBLE.sub("", value.replace("\r\n", "\n")))
-    longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    pad = " " * indent
-    lines = [f"{fence}{lang}", *text.rstrip("\n").split("\n"), fence]
-    return "\n".join(pad + line if line else "" for line in lines)
 
 
 # -- the view model --------------------------------------------------------------
@@ -361,72 +305,6 @@ def _headline(review: Review) -> dict[str, object]:
 
 
 # -- rendering ------------------------------------------------------------------
-
-
-class _EnvOptions(TypedDict):
-    """The jinja2.Environment settings given by name, each of its own type."""
-
-    autoescape: bool
-    trim_blocks: bool
-    lstrip_blocks: bool
-    keep_trailing_newline: bool
-
-
-# Part of the bytecode cache key: compiled templates depend on these settings
-# (and on jinja2's version, which the cache checks itself), not just the source.
-_ENV_OPTIONS: _EnvOptions = {
-    "autoescape": False,
-    "trim_blocks": True,
-    "lstrip_blocks": True,
-    "keep_trailing_newline": True,
-}
-
-
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between runs; a cache that cannot be read or
-    written is no cache, never an error."""
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return super().get_cache_key(f"{name}|{sorted(_ENV_OPTIONS.items())}", filename)
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, ValueError, EOFError, TypeError):  # a stale or broken cache file
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiling the comment template takes ~60 ms, loading it compiled ~1 ms."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "planguard", "templates")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return None
-    return _BytecodeCache(directory)
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("planguard.report", "templates"),
-        # HTML autoescaping is wrong for Markdown; md_escape does the job.
-        undefined=jinja2.StrictUndefined,
-        bytecode_cache=_bytecode_cache(),
-        **_ENV_OPTIONS,
-    )
-    env.filters["md_escape"] = md_escape
-    env.filters["md_code"] = md_code
-    env.filters["code_block"] = code_block
-    env.filters["plural"] = plural
-    return env
 
 
 @cache
