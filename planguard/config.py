@@ -109,7 +109,9 @@ def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
     return build(node, ()), _Lines(lines)
 
 
-_KNOWN = {
+# The top-level keys, in the order they are validated (the first error in
+# this order is the one reported).
+_KNOWN = (
     "fail_on",
     "max_score",
     "automation",
@@ -120,7 +122,7 @@ _KNOWN = {
     "checks",
     "checks_dir",
     "approvals",
-}
+)
 
 
 def find(start: Path | None = None) -> Path | None:
@@ -211,136 +213,168 @@ def _toml_lines(text: str, in_pyproject: bool) -> _Lines:
 
 
 def parse(path: str, raw: Any, lines: _Lines | None = None, base: Path | None = None) -> Config:
-    lines = lines or _Lines()
+    """Validate the policy document `raw` read from `path`, key by key; an error
+    names the file and, where known, the line. `base`: what checks_dir is
+    relative to."""
+    return _Parser(path, lines or _Lines(), base or Path()).config(raw)
 
-    def fail(problem: str, *at: Any) -> ConfigError:
+
+_Where = str | int
+
+
+class _Parser:
+    """One policy document's validation: one method per top-level key."""
+
+    def __init__(self, path: str, lines: _Lines, base: Path) -> None:
+        self.path, self.lines, self.base = path, lines, base
+
+    def config(self, raw: Any) -> Config:
+        raw = self.mapping(raw) if raw is not None else {}
+        unknown = sorted(set(raw) - set(_KNOWN), key=str)
+        if unknown:
+            raise self.fail(f"unknown key (known: {', '.join(sorted(_KNOWN))})", unknown[0])
+        kw: dict[str, Any] = {"path": self.path, "lines": self.lines.lines}
+        for key in _KNOWN:
+            if key in raw:
+                kw.update(getattr(self, f"_{key}")(raw[key]))
+        return Config(**kw)
+
+    # -- the keys ------------------------------------------------------------------
+
+    def _fail_on(self, value: Any) -> dict[str, Any]:
+        return {"fail_on": self.severity(value, "fail_on")}
+
+    def _max_score(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise self.fail("must be a whole number from 0 to 100", "max_score")
+        return {"max_score": value}
+
+    def _automation(self, value: Any) -> dict[str, Any]:
+        auto = self.known_keys(value, ("patterns", "fail_on"), "automation")
+        out: dict[str, Any] = {}
+        if "patterns" in auto:
+            out["automation_patterns"] = tuple(
+                self.strings(auto["patterns"], "automation", "patterns")
+            )
+        if "fail_on" in auto:
+            out["automation_fail_on"] = self.severity(auto["fail_on"], "automation", "fail_on")
+        return out
+
+    def _severity(self, value: Any) -> dict[str, Any]:
+        remaps = self.mapping(value, "severity")
+        return {
+            "severity": {
+                self.tunable(k, "severity", k): self.severity(v, "severity", k)
+                for k, v in remaps.items()
+            }
+        }
+
+    def _disable(self, value: Any) -> dict[str, Any]:
+        ids = self.strings(value, "disable")
+        return {"disable": frozenset(self.tunable(v, "disable", i) for i, v in enumerate(ids))}
+
+    def _ignore(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, list):
+            raise self.fail("must be a list", "ignore")
+        return {"ignores": tuple(self.ignore(item, i) for i, item in enumerate(value))}
+
+    def _data_bearing_types(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, list):
+            value = {t: "data store" for t in self.strings(value, "data_bearing_types")}
+        value = self.mapping(value, "data_bearing_types")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise self.fail("must map resource types to a kind of data", "data_bearing_types")
+        return {"data_bearing_types": dict(value)}
+
+    def _checks(self, value: Any) -> dict[str, Any]:
+        return {
+            "checks": {
+                self.check_id(k, "checks", k): dict(self.mapping(v, "checks", k))
+                for k, v in self.mapping(value, "checks").items()
+            }
+        }
+
+    def _checks_dir(self, value: Any) -> dict[str, Any]:
+        dirs = [value] if isinstance(value, str) else self.strings(value, "checks_dir")
+        return {"checks_dirs": tuple(str(self.base / d) for d in dirs)}
+
+    def _approvals(self, value: Any) -> dict[str, Any]:
+        approvals = self.known_keys(value, ("required", "level"), "approvals")
+        out: dict[str, Any] = {}
+        if "required" in approvals:
+            required = approvals["required"]
+            if not isinstance(required, int) or isinstance(required, bool) or required < 0:
+                raise self.fail("must be a whole number ≥ 0", "approvals", "required")
+            out["required_approvals"] = required
+        if "level" in approvals:
+            out["approval_level"] = self.severity(approvals["level"], "approvals", "level")
+        return out
+
+    def ignore(self, item: Any, i: int) -> Ignore:
+        known = ("check", "address", "reason", "expires", "plan")
+        item = self.known_keys(item, known, "ignore", i)
+        if not isinstance(item.get("reason"), str) or not item["reason"].strip():
+            raise self.fail("an ignore needs a reason", "ignore", i)
+        address = item.get("address", "*")
+        if not isinstance(address, str):
+            raise self.fail("must be a string (glob)", "ignore", i, "address")
+        expires = item.get("expires")
+        if expires is not None and not isinstance(expires, dt.date):
+            try:
+                expires = dt.date.fromisoformat(str(expires))
+            except ValueError:
+                raise self.fail("must be a date (YYYY-MM-DD)", "ignore", i, "expires") from None
+        plan = item.get("plan")
+        if plan is not None and not isinstance(plan, str):
+            raise self.fail("must be a string (glob)", "ignore", i, "plan")
+        check = self.tunable(item.get("check"), "ignore", i, "check")
+        return Ignore(check, address, item["reason"].strip(), expires, plan)
+
+    # -- the value kinds -----------------------------------------------------------
+
+    def fail(self, problem: str, *at: _Where) -> ConfigError:
         where = ".".join(str(a) for a in at)
-        return ConfigError(path, f"{where}: {problem}" if where else problem, lines.of(*at))
+        text = f"{where}: {problem}" if where else problem
+        return ConfigError(self.path, text, self.lines.of(*at))
 
-    def severity(value: Any, *at: Any) -> Severity:
+    def severity(self, value: Any, *at: _Where) -> Severity:
         if not isinstance(value, str):
-            raise fail("must be a severity (info, low, medium, high, critical)", *at)
+            raise self.fail("must be a severity (info, low, medium, high, critical)", *at)
         try:
             return Severity.parse(value)
         except ValueError as exc:
-            raise fail(str(exc), *at) from None
+            raise self.fail(str(exc), *at) from None
 
-    def check_id(value: Any, *at: Any) -> str:
+    def check_id(self, value: Any, *at: _Where) -> str:
         if not isinstance(value, str) or not CHECK_ID.match(value):
-            raise fail(f"{value!r} is not a check id (PGnnn)", *at)
+            raise self.fail(f"{value!r} is not a check id (PGnnn)", *at)
         return value
 
-    def tunable(value: Any, *at: Any) -> str:
+    def tunable(self, value: Any, *at: _Where) -> str:
         # An errored or incomplete plan, or a crashed check, means the review
         # saw part of the change: no setting may hide that.
-        checked = check_id(value, *at)
+        checked = self.check_id(value, *at)
         if checked in UNTUNABLE:
-            raise fail(f"{checked} (plan integrity) cannot be disabled, remapped or ignored", *at)
+            raise self.fail(
+                f"{checked} (plan integrity) cannot be disabled, remapped or ignored", *at
+            )
         return checked
 
-    def mapping(value: Any, *at: Any) -> dict[Any, Any]:
+    def mapping(self, value: Any, *at: _Where) -> dict[Any, Any]:
         if not isinstance(value, dict):
-            raise fail("must be a mapping", *at)
+            raise self.fail("must be a mapping", *at)
         return value
 
-    def strings(value: Any, *at: Any) -> list[str]:
+    def known_keys(self, value: Any, known: tuple[str, ...], *at: _Where) -> dict[Any, Any]:
+        found = self.mapping(value, *at)
+        for key in sorted(set(found) - set(known), key=str):
+            raise self.fail(f"unknown key (known: {', '.join(known)})", *at, key)
+        return found
+
+    def strings(self, value: Any, *at: _Where) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise fail("must be a list of strings", *at)
+            raise self.fail("must be a list of strings", *at)
         return value
-
-    raw = mapping(raw) if raw is not None else {}
-    unknown = sorted(set(raw) - _KNOWN)
-    if unknown:
-        raise fail(f"unknown key (known: {', '.join(sorted(_KNOWN))})", unknown[0])
-    kw: dict[str, Any] = {"path": path, "lines": lines.lines}
-    if "fail_on" in raw:
-        kw["fail_on"] = severity(raw["fail_on"], "fail_on")
-    if "max_score" in raw:
-        value = raw["max_score"]
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
-            raise fail("must be a whole number from 0 to 100", "max_score")
-        kw["max_score"] = value
-    if "automation" in raw:
-        auto = mapping(raw["automation"], "automation")
-        for key in sorted(set(auto) - {"patterns", "fail_on"}):
-            raise fail("unknown key (known: patterns, fail_on)", "automation", key)
-        if "patterns" in auto:
-            kw["automation_patterns"] = tuple(strings(auto["patterns"], "automation", "patterns"))
-        if "fail_on" in auto:
-            kw["automation_fail_on"] = severity(auto["fail_on"], "automation", "fail_on")
-    if "severity" in raw:
-        kw["severity"] = {
-            tunable(k, "severity", k): severity(v, "severity", k)
-            for k, v in mapping(raw["severity"], "severity").items()
-        }
-    if "disable" in raw:
-        kw["disable"] = frozenset(
-            tunable(v, "disable", i) for i, v in enumerate(strings(raw["disable"], "disable"))
-        )
-    if "ignore" in raw:
-        items = raw["ignore"]
-        if not isinstance(items, list):
-            raise fail("must be a list", "ignore")
-        ignores = []
-        for i, item in enumerate(items):
-            item = mapping(item, "ignore", i)
-            for key in sorted(set(item) - {"check", "address", "reason", "expires", "plan"}):
-                raise fail(
-                    "unknown key (known: check, address, reason, expires, plan)", "ignore", i, key
-                )
-            if not isinstance(item.get("reason"), str) or not item["reason"].strip():
-                raise fail("an ignore needs a reason", "ignore", i)
-            address = item.get("address", "*")
-            if not isinstance(address, str):
-                raise fail("must be a string (glob)", "ignore", i, "address")
-            expires = item.get("expires")
-            if expires is not None and not isinstance(expires, dt.date):
-                try:
-                    expires = dt.date.fromisoformat(str(expires))
-                except ValueError:
-                    raise fail("must be a date (YYYY-MM-DD)", "ignore", i, "expires") from None
-            plan = item.get("plan")
-            if plan is not None and not isinstance(plan, str):
-                raise fail("must be a string (glob)", "ignore", i, "plan")
-            ignores.append(
-                Ignore(
-                    tunable(item.get("check"), "ignore", i, "check"),
-                    address,
-                    item["reason"].strip(),
-                    expires,
-                    plan,
-                )
-            )
-        kw["ignores"] = tuple(ignores)
-    if "data_bearing_types" in raw:
-        value = raw["data_bearing_types"]
-        if isinstance(value, list):
-            value = {t: "data store" for t in strings(value, "data_bearing_types")}
-        value = mapping(value, "data_bearing_types")
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise fail("must map resource types to a kind of data", "data_bearing_types")
-        kw["data_bearing_types"] = dict(value)
-    if "checks" in raw:
-        kw["checks"] = {
-            check_id(k, "checks", k): dict(mapping(v, "checks", k))
-            for k, v in mapping(raw["checks"], "checks").items()
-        }
-    if "checks_dir" in raw:
-        value = raw["checks_dir"]
-        dirs = [value] if isinstance(value, str) else strings(value, "checks_dir")
-        kw["checks_dirs"] = tuple(str((base or Path()) / d) for d in dirs)
-    if "approvals" in raw:
-        approvals = mapping(raw["approvals"], "approvals")
-        for key in sorted(set(approvals) - {"required", "level"}):
-            raise fail("unknown key (known: required, level)", "approvals", key)
-        if "required" in approvals:
-            value = approvals["required"]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise fail("must be a whole number ≥ 0", "approvals", "required")
-            kw["required_approvals"] = value
-        if "level" in approvals:
-            kw["approval_level"] = severity(approvals["level"], "approvals", "level")
-    return Config(**kw)
 
 
 def validate_check_settings(config: Config, known: dict[str, dict[str, Any]]) -> None:
