@@ -318,6 +318,41 @@ def run(
         raise
 
 
+def _comment(
+    settings: Settings,
+    pr: PullRequest,
+    client: GitHub | None,
+    gate_md: str,
+    report_md: str,
+    clean: bool,
+    log: TextIO,
+) -> tuple[str | None, str]:
+    """Bring the plan set's sticky comment up to date: (its URL, a note for the
+    summary when there is none)."""
+    if client is None:
+        return None, "No comment: the action has no token (`github-token`)."
+    here = _repo_path(os.getcwd(), settings.workspace)
+    key = plan_set_key(settings.plans, here, settings.comment_key)
+    run_url = (
+        f"{settings.server_url}/{settings.repository}/actions/runs/{settings.run_id}"
+        if settings.run_id
+        else None
+    )
+    body = None if clean else _comment_body(key, gate_md, report_md, run_url)
+    try:
+        url = sync_comment(
+            client, pr, key, body, settings.resolved, login=settings.comment_login, log=log
+        )
+    except GitHubError as exc:
+        if exc.status in (403, 404):
+            why = "the token may not write here (a fork's pull request is read-only)"
+        else:
+            why = "the GitHub API failed"
+        log.write(command("warning", f"planguard: cannot comment: {exc}"))
+        return None, f"No comment: {why}; the report is in this summary."
+    return url, ""
+
+
 def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO) -> int:
     from planguard.report import Format, render
 
@@ -353,32 +388,10 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
     log.write(fenced(render(result, Format.TERMINAL)))
     log.write(annotation_commands(result, gate, settings.workspace))
 
-    comment_url = None
-    comment_note = ""
+    comment_url, comment_note = None, ""
     if pr is not None and settings.comment:
-        if client is None:
-            comment_note = "No comment: the action has no token (`github-token`)."
-        else:
-            here = _repo_path(os.getcwd(), settings.workspace)
-            key = plan_set_key(settings.plans, here, settings.comment_key)
-            run_url = (
-                f"{settings.server_url}/{settings.repository}/actions/runs/{settings.run_id}"
-                if settings.run_id
-                else None
-            )
-            clean = gate.passed and not result.verdict.kept
-            body = None if clean else _comment_body(key, gate_md, report_md, run_url)
-            try:
-                comment_url = sync_comment(
-                    client, pr, key, body, settings.resolved, login=settings.comment_login, log=log
-                )
-            except GitHubError as exc:
-                if exc.status in (403, 404):
-                    why = "the token may not write here (a fork's pull request is read-only)"
-                else:
-                    why = "the GitHub API failed"
-                comment_note = f"No comment: {why}; the report is in this summary."
-                log.write(command("warning", f"planguard: cannot comment: {exc}"))
+        clean = gate.passed and not result.verdict.kept
+        comment_url, comment_note = _comment(settings, pr, client, gate_md, report_md, clean, log)
     summary = gate_md + (f"\n{comment_note}\n" if comment_note else "") + "\n" + report_md
     write_summary(settings.summary, summary, log)
     write_outputs(
