@@ -10,7 +10,7 @@ schedules or applies policy itself. The run, in order:
 3. load and review: input detection and loading, file:line and inline ignores
    from the sources, graph, impact and checks, scheduled serially, over a pool
    of processes for several big plans, or with value-reading checks in a
-   second process (planguard.review, planguard.aside);
+   second process (planguard.review, planguard.value_checks);
 4. inline ignores cut to the trusted ones, acknowledgements, and PG002 for what
    the change does to its own gate;
 5. policy: the verdict.
@@ -269,7 +269,7 @@ def _gate_findings(
 
 def _review(request: Request, checks: list[Check], cfg: Config) -> list[PlanReview]:
     """Load and review every input; the fastest way the inputs allow."""
-    from planguard import aside
+    from planguard import value_checks
     from planguard.review import review_files, review_plans
 
     if request.plan_files_only and len(request.plans) > 1:
@@ -289,12 +289,14 @@ def _review(request: Request, checks: list[Check], cfg: Config) -> list[PlanRevi
     )
     side = None
     if request.plan_files_only:
-        job = aside.Job(list(request.plans), options, checks, cfg, request.source_dir)
-        side = aside.start(job)
+        job = value_checks.ValueCheckJob(
+            list(request.plans), options, checks, cfg, request.source_dir
+        )
+        side = value_checks.start(job)
     try:
         plans = _load(request, options)
         with progress("Reviewing…"):
-            return review_plans(plans, checks, cfg, aside=side)
+            return review_plans(plans, checks, cfg, value_checks=side)
     finally:
         if side is not None:
             side.close()  # normally long gone by now; else told to stop

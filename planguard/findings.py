@@ -61,7 +61,7 @@ class CheckMeta:
     options: dict[str, Any] = field(default_factory=dict)
     # What the check reads, for scheduling. One that reads attribute values
     # and never the graph or the impact (ctx.graph, ctx.impacts) runs, on a big
-    # plan, in a second process beside the graph (planguard.aside); reading
+    # plan, in a second process beside the graph (planguard.value_checks); reading
     # the graph there is a crash, so say needs_graph=False only when true.
     reads_values: bool = False
     needs_graph: bool = True

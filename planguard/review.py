@@ -22,7 +22,7 @@ from planguard.policy import Verdict
 from planguard.registry import Check, run_check
 
 if TYPE_CHECKING:
-    from planguard.aside import Aside
+    from planguard.value_checks import ValueCheckChild
 
 
 @dataclass
@@ -103,12 +103,12 @@ def review_plan(
     checks: list[Check],
     config: Config,
     *,
-    apart: Callable[[], dict[str, list[Finding]] | None] | None = None,
+    beside: Callable[[], dict[str, list[Finding]] | None] | None = None,
 ) -> PlanReview:
     """Graph, impact and checks of one plan, findings in check order.
 
-    `apart` gives the findings of the checks run beside the review (see
-    planguard.aside), or None when they could not be had: it is asked only
+    `beside` gives the findings of the checks run beside the review (see
+    planguard.value_checks), or None when they could not be had: it is asked only
     once every other check has run, and whatever it lacks is run here.
     """
     catalog = Catalog.load(config.data_bearing_types)
@@ -119,13 +119,13 @@ def review_plan(
         loop = " → ".join([*cycles[0], cycles[0][0]])
         raise InputError(plan.source, f"dependency cycle: {loop}")
     ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
-    later = {c.meta.id for c in enabled if c.meta.runs_beside_graph} if apart else set()
+    later = {c.meta.id for c in enabled if c.meta.runs_beside_graph} if beside else set()
     found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in later}
     # What every report needs and no finding changes: done while any checks
     # beside finish, and while the values it reads are loaded.
     facts = facts_of(plan, ctx.impacts, catalog)
-    if apart is not None:
-        done = apart() or {}
+    if beside is not None:
+        done = beside() or {}
         for c in enabled:
             if c.meta.id not in found:
                 found[c.meta.id] = done[c.meta.id] if c.meta.id in done else run_check(ctx, c)
@@ -134,23 +134,27 @@ def review_plan(
 
 
 def review_plans(
-    plans: list[Plan], checks: list[Check], config: Config, *, aside: Aside | None = None
+    plans: list[Plan],
+    checks: list[Check],
+    config: Config,
+    *,
+    value_checks: ValueCheckChild | None = None,
 ) -> list[PlanReview]:
-    """Review every plan; `aside` runs the value-reading checks of `plans` in
+    """Review every plan; `value_checks` runs the value-reading checks of `plans` in
     another process."""
-    if aside is None:
+    if value_checks is None:
         return [review_plan(plan, checks, config) for plan in plans]
     return [
-        review_plan(plan, checks, config, apart=_apart(aside, plans, i))
+        review_plan(plan, checks, config, beside=_beside(value_checks, plans, i))
         for i, plan in enumerate(plans)
     ]
 
 
-def _apart(
-    aside: Aside, plans: list[Plan], i: int
+def _beside(
+    child: ValueCheckChild, plans: list[Plan], i: int
 ) -> Callable[[], dict[str, list[Finding]] | None]:
     def get() -> dict[str, list[Finding]] | None:
-        results = aside.results(plans)
+        results = child.results(plans)
         return results[i] if results is not None else None
 
     return get

@@ -36,7 +36,7 @@ PACKAGE_DIRS = {"planguard": ROOT / "planguard", "planguard.checks": ROOT / "che
 REVIEW_STEP = (
     "planguard.engine",
     "planguard.review",
-    "planguard.aside",
+    "planguard.value_checks",
     "planguard.policy",
     "planguard.registry",
     "planguard.findings",

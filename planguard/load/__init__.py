@@ -33,7 +33,7 @@ class LoadOptions:
     before: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     # False: Terraform plans come without dependency edges (for work that
-    # never reads the graph; see planguard.aside).
+    # never reads the graph; see planguard.value_checks).
     edges: bool = True
 
 

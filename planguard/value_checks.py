@@ -34,8 +34,8 @@ MIN_BYTES = 8 * 1024 * 1024
 Results = list[dict[str, list[Finding]]]
 
 
-class NoGraph:
-    """What a check running aside finds in place of the graph: any use is a
+class NoGraphHere:
+    """What a check running beside the graph finds in place of the graph: any use is a
     crash, which becomes a blocking PG001 finding, never a silent pass."""
 
     def __getattr__(self, name: str) -> Any:
@@ -46,7 +46,7 @@ class NoGraph:
 
 
 @dataclass(frozen=True)
-class Job:
+class ValueCheckJob:
     """What the child does: load `paths` as `options` say (without edges) and
     run the checks that may run beside the graph (CheckMeta.runs_beside_graph)
     among `checks` that `config` leaves enabled."""
@@ -61,7 +61,7 @@ class Job:
     locate: bool = True
 
     @property
-    def aside_checks(self) -> list[Check]:
+    def checks_beside(self) -> list[Check]:
         disabled = self.config.disable
         return [c for c in self.checks if c.meta.runs_beside_graph and c.meta.id not in disabled]
 
@@ -77,41 +77,41 @@ class Job:
 
             plans = hcl.for_review(plans, [], source_dir=self.source_dir)
         catalog = Catalog.load(self.config.data_bearing_types)
-        checks = self.aside_checks
+        checks = self.checks_beside
         results = []
         for plan in plans:
-            graph: Any = NoGraph()
+            graph: Any = NoGraphHere()
             ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=self.config.checks)
             results.append({c.meta.id: run_check(ctx, c) for c in checks})
         return [(p.source, len(p.changes)) for p in plans], results
 
 
-def wanted(job: Job) -> bool:
+def wanted(job: ValueCheckJob) -> bool:
     """Whether forking pays: Terraform plan files, enough of them, two cores."""
     from planguard.load import terraform_bytes
     from planguard.speed import fork
 
-    if not fork.available() or not job.aside_checks:
+    if not fork.available() or not job.checks_beside:
         return False
     size = terraform_bytes(job.paths)
     return size is not None and size >= MIN_BYTES
 
 
-def start(job: Job) -> Aside | None:
-    """An `Aside` when it pays and the system lets us fork; else None (the
+def start(job: ValueCheckJob) -> ValueCheckChild | None:
+    """A `ValueCheckChild` when it pays and the system lets us fork; else None (the
     review then runs every check itself)."""
     if not wanted(job):
         return None
     try:
-        return Aside(job)
+        return ValueCheckChild(job)
     except OSError:  # no processes or pipes left: one process will do
         return None
 
 
-class Aside:
-    """A `Job` running in a forked child."""
+class ValueCheckChild:
+    """A `ValueCheckJob` running in a forked child."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: ValueCheckJob) -> None:
         # Imported before the fork: both processes need them, the parent anyway.
         import planguard.catalog
         import planguard.load.terraform  # noqa: F401

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import planguard.aside as aside
+import planguard.value_checks as value_checks
 from helpers import FIXTURES, ROOT
 from planguard.catalog import Catalog
 from planguard.cli import main
@@ -48,16 +48,18 @@ def _no_children_left() -> bool:
     return False
 
 
-def _job(paths: list[str], config: Config | None = None, checks=None) -> aside.Job:
-    return aside.Job(paths, LoadOptions(), checks or all_checks(), config or Config(), locate=False)
+def _job(paths: list[str], config: Config | None = None, checks=None) -> value_checks.Job:
+    return value_checks.ValueCheckJob(
+        paths, LoadOptions(), checks or all_checks(), config or Config(), locate=False
+    )
 
 
 def _beside(paths: list[str], config: Config, checks=None):
-    """A review of `paths` with the aside checks run in a child, and one without."""
+    """A review of `paths` with the value checks run in a child, and one without."""
     checks = checks or all_checks()
-    side = aside.Aside(_job(paths, config, checks))
+    side = value_checks.ValueCheckChild(_job(paths, config, checks))
     try:
-        forked = review_plans(load(paths), checks, config, aside=side)
+        forked = review_plans(load(paths), checks, config, value_checks=side)
     finally:
         side.close()
     serial = review_plans(load(paths), checks, config)
@@ -75,11 +77,13 @@ class Reviewed:
 
 
 @pytest.mark.parametrize("path", PLANS)
-def test_aside_checks_never_read_the_graph(path: str) -> None:
+def test_value_checks_never_read_the_graph(path: str) -> None:
     [plan] = load([str(ROOT / path)])
     config = Config()
     catalog = Catalog.load(config.data_bearing_types)
-    apart = Context(plan=plan, graph=aside.NoGraph(), catalog=catalog, settings=config.checks)
+    apart = Context(
+        plan=plan, graph=value_checks.NoGraphHere(), catalog=catalog, settings=config.checks
+    )
     normal = review_plan(plan, all_checks(), config)
     for check in all_checks():
         if not check.meta.runs_beside_graph:
@@ -116,7 +120,7 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
 
     monkeypatch.setattr(pickle, "dumps", dumps)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
-    side = aside.Aside(_job([path]))
+    side = value_checks.ValueCheckChild(_job([path]))
     assert side.results(load([path])) is None
     side.close()
     forked, serial = _beside([path], Config())
@@ -128,7 +132,7 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
 def test_a_child_that_saw_other_plans_is_not_believed() -> None:
     one = str(FIXTURES / "scenarios/incident-env-recreated.json")
     other = str(FIXTURES / "scenarios/vpc-delete.json")
-    side = aside.Aside(_job([other]))
+    side = value_checks.ValueCheckChild(_job([other]))
     try:
         assert side.results(load([one])) is None
     finally:
@@ -138,7 +142,7 @@ def test_a_child_that_saw_other_plans_is_not_believed() -> None:
 
 def test_a_review_that_stops_early_reaps_its_child() -> None:
     path = str(FIXTURES / "bad/dependency-cycle.json")
-    side = aside.Aside(_job([path]))
+    side = value_checks.ValueCheckChild(_job([path]))
     side.close()
     assert _no_children_left()
 
@@ -182,10 +186,10 @@ def test_a_user_check_that_says_so_runs_beside_the_graph(tmp_path: Path) -> None
     checks = all_checks([str(tmp_path)])
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
     job = _job([path], Config(), checks)
-    assert "PG902" in {c.meta.id for c in job.aside_checks}
-    side = aside.Aside(job)
+    assert "PG902" in {c.meta.id for c in job.checks_beside}
+    side = value_checks.ValueCheckChild(job)
     try:
-        [reviewed] = review_plans(load([path]), checks, Config(), aside=side)
+        [reviewed] = review_plans(load([path]), checks, Config(), value_checks=side)
     finally:
         side.close()
     assert any(f.check_id == "PG902" for f in reviewed.findings)
@@ -195,13 +199,13 @@ def test_a_user_check_that_says_so_runs_beside_the_graph(tmp_path: Path) -> None
 
 def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
     small = str(FIXTURES / "scenarios/vpc-delete.json")
-    assert not aside.wanted(_job([small]))
-    monkeypatch.setattr(aside, "MIN_BYTES", 0)
-    assert aside.wanted(_job([small])) == (len(os.sched_getaffinity(0)) >= 2)
+    assert not value_checks.wanted(_job([small]))
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
+    assert value_checks.wanted(_job([small])) == (len(os.sched_getaffinity(0)) >= 2)
     template = str(FIXTURES / "cloudformation/changesets")  # not a Terraform plan file
-    assert not aside.wanted(_job([template]))
+    assert not value_checks.wanted(_job([template]))
     everything_off = Config(disable=BESIDE)
-    assert not aside.wanted(_job([small], everything_off))
+    assert not value_checks.wanted(_job([small], everything_off))
 
 
 def _cli(argv: list[str]) -> tuple[int, str]:
@@ -216,22 +220,22 @@ def test_the_command_reports_the_same_bytes(fmt: str, monkeypatch) -> None:
     """With sources next to the plan (file:line from main.tf), both ways."""
     path = str(FIXTURES / "terraform/real/moved/output.json")
     argv = ["review", path, "--format", fmt]
-    monkeypatch.setattr(aside, "MIN_BYTES", 0)
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
     forked = _cli(argv)
     assert _no_children_left()
-    monkeypatch.setattr(aside, "wanted", lambda *a: False)
+    monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
     assert forked == _cli(argv)
 
 
-def test_no_fork_no_aside(monkeypatch) -> None:
+def test_no_fork_no_second_process(monkeypatch) -> None:
     """A system that cannot fork gets a review in one process, not an error."""
-    monkeypatch.setattr(aside, "MIN_BYTES", 0)
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
 
     def fork():
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", fork)
     path = str(FIXTURES / "scenarios/incident-env-recreated.json")
-    assert aside.start(_job([path])) is None
+    assert value_checks.start(_job([path])) is None
     code, out = _cli(["review", path, "--format", "json"])
     assert code == 1 and '"PG106"' in out
