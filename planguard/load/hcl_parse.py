@@ -371,72 +371,14 @@ def _read_block(
     end: int,
     chain: tuple[str, ...],
 ) -> None:
+    """Record one top-level block of `module` (labels[0] is its kind); others are skipped."""
     kind = labels[0]
     path = module.path
     if kind in ("resource", "data") and len(labels) == 3:
-        body = _body(block)
-        mode = "data" if kind == "data" else "managed"
-        attrs = {k: value(v) for k, v in body.items() if k not in _META_KEYS}
-        count = value(body.get("count")) if "count" in body else None
-        for_each = value(body.get("for_each")) if "for_each" in body else None
-        depends = _ref_list(value(body.get("depends_on", [])))
-        res = ResourceBlock(
-            mode=mode,
-            type=labels[1],
-            name=labels[2],
-            module=path,
-            file=file,
-            line=line,
-            attrs=attrs,
-            lifecycle=_lifecycle(body) if mode == "managed" else Lifecycle(),
-            refs=references(attrs),
-            depends_on=depends,
-            count_refs=references([count, for_each]),
-            repeated="count" in body or "for_each" in body,
-            provider=_ref_list(value(body["provider"]))[0] if "provider" in body else None,
-            ignores=inline_ignores(lines, line, end),
-        )
-        if "lifecycle" in body and mode == "managed":
-            res.attrs["lifecycle"] = [value(b) for b in body["lifecycle"]]
+        res = _resource(module, file, lines, labels, block, line, end)
         module.resources[res.local_address] = res
     elif kind == "module" and len(labels) == 2:
-        body = {k: value(v) for k, v in _body(block).items()}
-        src = body.get("source", "")
-        src = src if isinstance(src, str) else ""
-        call = ModuleCall(
-            name=labels[1],
-            module=path,
-            source=src,
-            file=file,
-            line=line,
-            inputs={
-                k: references(v)
-                for k, v in body.items()
-                if k not in ("source", "version", "count", "for_each", "depends_on", "providers")
-            },
-            count_refs=references([body.get("count"), body.get("for_each")]),
-            depends_on=_ref_list(body.get("depends_on", [])),
-            directory=None,
-            ignores=inline_ignores(lines, line, end),
-        )
-        module.calls[call.name] = call
-        if src.startswith(("./", "../")):
-            target = posixpath.normpath(posixpath.join(module.directory, src))
-            if target.startswith("../") or target == "..":
-                config.notes.append(
-                    f"{file}:{line}: module {call.name} source {src} is outside the repository; "
-                    "its resources are not predicted"
-                )
-            elif target in chain or len(chain) > MAX_MODULE_DEPTH:
-                raise InputError(f"{file}:{line}", f"module {call.name} calls itself ({src})")
-            else:
-                call.directory = target
-                _read_module(source, config, (*path, call.name), target, (*chain, target))
-        else:
-            config.notes.append(
-                f"{file}:{line}: module {call.name} comes from {src or 'an unknown source'}; "
-                "only local modules are followed, so its resources are not predicted"
-            )
+        _module_call(source, config, module, file, lines, labels[1], block, line, end, chain)
     elif kind == "output" and len(labels) == 2:
         body = {k: value(v) for k, v in _body(block).items()}
         module.outputs[labels[1]] = references(body.get("value")) + _ref_list(
@@ -463,6 +405,97 @@ def _read_block(
         to = _ref_list(body.get("to", ""))
         if to and to[0]:
             config.imports.append(Import(_scoped(path, _normalise(to[0])), file, line))
+
+
+def _resource(
+    module: Module,
+    file: str,
+    lines: list[str],
+    labels: list[str],
+    block: Any,
+    line: int,
+    end: int,
+) -> ResourceBlock:
+    """A `resource` or `data` block: its literal arguments, meta-arguments and references."""
+    body = _body(block)
+    mode = "data" if labels[0] == "data" else "managed"
+    attrs = {k: value(v) for k, v in body.items() if k not in _META_KEYS}
+    count = value(body.get("count")) if "count" in body else None
+    for_each = value(body.get("for_each")) if "for_each" in body else None
+    depends = _ref_list(value(body.get("depends_on", [])))
+    res = ResourceBlock(
+        mode=mode,
+        type=labels[1],
+        name=labels[2],
+        module=module.path,
+        file=file,
+        line=line,
+        attrs=attrs,
+        lifecycle=_lifecycle(body) if mode == "managed" else Lifecycle(),
+        refs=references(attrs),
+        depends_on=depends,
+        count_refs=references([count, for_each]),
+        repeated="count" in body or "for_each" in body,
+        provider=_ref_list(value(body["provider"]))[0] if "provider" in body else None,
+        ignores=inline_ignores(lines, line, end),
+    )
+    if "lifecycle" in body and mode == "managed":
+        res.attrs["lifecycle"] = [value(b) for b in body["lifecycle"]]
+    return res
+
+
+def _module_call(
+    source: Source,
+    config: Configuration,
+    module: Module,
+    file: str,
+    lines: list[str],
+    name: str,
+    block: Any,
+    line: int,
+    end: int,
+    chain: tuple[str, ...],
+) -> None:
+    """A `module` block: the call, and the called module's own blocks when its
+    source is a local directory inside the repository (else a note says why not)."""
+    path = module.path
+    body = {k: value(v) for k, v in _body(block).items()}
+    src = body.get("source", "")
+    src = src if isinstance(src, str) else ""
+    call = ModuleCall(
+        name=name,
+        module=path,
+        source=src,
+        file=file,
+        line=line,
+        inputs={
+            k: references(v)
+            for k, v in body.items()
+            if k not in ("source", "version", "count", "for_each", "depends_on", "providers")
+        },
+        count_refs=references([body.get("count"), body.get("for_each")]),
+        depends_on=_ref_list(body.get("depends_on", [])),
+        directory=None,
+        ignores=inline_ignores(lines, line, end),
+    )
+    module.calls[call.name] = call
+    if src.startswith(("./", "../")):
+        target = posixpath.normpath(posixpath.join(module.directory, src))
+        if target.startswith("../") or target == "..":
+            config.notes.append(
+                f"{file}:{line}: module {call.name} source {src} is outside the repository; "
+                "its resources are not predicted"
+            )
+        elif target in chain or len(chain) > MAX_MODULE_DEPTH:
+            raise InputError(f"{file}:{line}", f"module {call.name} calls itself ({src})")
+        else:
+            call.directory = target
+            _read_module(source, config, (*path, call.name), target, (*chain, target))
+    else:
+        config.notes.append(
+            f"{file}:{line}: module {call.name} comes from {src or 'an unknown source'}; "
+            "only local modules are followed, so its resources are not predicted"
+        )
 
 
 def read(source: Source, directory: str) -> Configuration:
