@@ -36,6 +36,7 @@ from planguard.load import has_sources, hcl_parse, tfaddr
 from planguard.load.hcl_edges import edges
 from planguard.load.hcl_parse import Configuration, ModulePath, ResourceBlock, Source
 from planguard.load.hcl_sources import EmptySource, GitSource, WorkTree
+from planguard.load.hcl_values import is_expression
 from planguard.model import (
     Action,
     Change,
@@ -184,7 +185,7 @@ def _compare(before: ResourceBlock, after: ResourceBlock, previous: str | None) 
             continue
         forced.append(path)
         exact = old is not _MISSING and new is not _MISSING
-        if exact and not hcl_parse.is_expression(old) and not hcl_parse.is_expression(new):
+        if exact and not is_expression(old) and not is_expression(new):
             conditional = False
     kw: dict[str, Any] = {
         "previous_address": previous,

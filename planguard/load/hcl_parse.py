@@ -5,7 +5,8 @@ keeps, for every block that matters to a review, its file and line, its
 literal values (expressions stay as their source text, `${...}`), its
 `lifecycle`, the references it makes and the inline `# planguard:ignore`
 comments written on it. Comments are dropped by the parser, so ignores are
-read from the raw lines around the block header.
+read from the raw lines around the block header. Values, and the references
+in them, are read by planguard.load.hcl_values.
 
 Sources come from a `Source` (the working tree or a git commit), so the
 same reader serves both sides of a prediction.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from planguard.errors import InputError
+from planguard.load.hcl_values import normalise, ref_list, references, unquote, value
 
 ModulePath = tuple[str, ...]
 MAX_MODULE_DEPTH = 16
@@ -28,12 +30,6 @@ _IGNORE = re.compile(
     r"(?:#|//)\s*planguard:ignore\s+(PG\d{3}(?:\s*,\s*PG\d{3})*)\s*(.*?)\s*(?:\*/)?$"
 )
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
-# A traversal: root.attr.attr with optional [index] steps.
-_TRAVERSAL = re.compile(
-    r"(?<![\w.\])\"'-])([A-Za-z_][\w-]*(?:\[[^\[\]]*\])?(?:\.[A-Za-z_][\w-]*(?:\[[^\[\]]*\])?)+)"
-)
-_INDEX = re.compile(r"\[([^\[\]]*)\]")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _META_KEYS = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 
 
@@ -153,101 +149,6 @@ class Configuration:
         return {c.address: c for m in self.modules.values() for c in m.calls.values()}
 
 
-# -- values ------------------------------------------------------------------
-
-
-def _unquote(label: str) -> str:
-    return label[1:-1] if len(label) >= 2 and label[0] == label[-1] == '"' else label
-
-
-def value(raw: Any) -> Any:
-    """A serialised hcl2 value as plain data; expressions keep their source text."""
-    if isinstance(raw, str):
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            return raw[1:-1]
-        return raw
-    if isinstance(raw, list):
-        return [value(v) for v in raw]
-    if isinstance(raw, dict):
-        return {_unquote(str(k)): value(v) for k, v in raw.items() if k != "__is_block__"}
-    return raw
-
-
-def is_expression(v: Any) -> bool:
-    """True when a value is (or contains) something only Terraform can evaluate."""
-    if isinstance(v, str):
-        return "${" in v
-    if isinstance(v, list):
-        return any(is_expression(x) for x in v)
-    if isinstance(v, dict):
-        return any(is_expression(x) for x in v.values())
-    return False
-
-
-def _interpolations(text: str) -> Iterable[str]:
-    """The insides of every `${...}` in a string, nesting respected."""
-    i = 0
-    while True:
-        start = text.find("${", i)
-        if start < 0:
-            return
-        depth, j = 1, start + 2
-        while j < len(text) and depth:
-            ch = text[j]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            j += 1
-        yield text[start + 2 : j - 1]
-        i = j
-
-
-def _normalise(ref: str) -> str:
-    """`aws_x.y[count.index].id` → `aws_x.y.id`: keep only literal instance keys."""
-
-    def keep(m: re.Match[str]) -> str:
-        inner = m.group(1).strip()
-        if inner.isdigit() or (len(inner) >= 2 and inner[0] == inner[-1] == '"'):
-            return f"[{inner}]"
-        return ""
-
-    return _INDEX.sub(keep, ref)
-
-
-def references(v: Any) -> list[str]:
-    """Every traversal (`aws_vpc.main.id`, `var.x`, `module.m.out`) inside a value."""
-    out: list[str] = []
-    stack = [v]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            for inner in _interpolations(item):
-                # Nested templates are references too; plain quoted text is not.
-                strings = [m.span() for m in _STRING.finditer(inner)]
-                for m in _TRAVERSAL.finditer(inner):
-                    if not any(a <= m.start() < b for a, b in strings):
-                        out.append(_normalise(m.group(1)))
-                stack.extend(s for s in _STRING.findall(inner) if "${" in s)
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-    return out
-
-
-def _ref_list(v: Any) -> list[str]:
-    """A list of bare references, as in depends_on and moved.from (`${a.b}` or `a.b`)."""
-    items = v if isinstance(v, list) else [v]
-    out = []
-    for item in items:
-        if not isinstance(item, str):
-            continue
-        text = item[2:-1] if item.startswith("${") and item.endswith("}") else item
-        out.append(_normalise(text.strip()))
-    return out
-
-
 # -- comments ----------------------------------------------------------------
 
 
@@ -303,7 +204,7 @@ def _blocks(start: Any) -> Iterable[tuple[list[str], Any, int, int]]:
 
     for child in start.body.children:
         if isinstance(child, BlockRule):
-            labels = [_unquote(str(label.serialize())) for label in child.labels]
+            labels = [unquote(str(label.serialize())) for label in child.labels]
             meta = child._meta  # lark positions; python-hcl2 has no public accessor
             yield labels, child, getattr(meta, "line", 0), getattr(meta, "end_line", 0)
 
@@ -321,14 +222,14 @@ def _lifecycle(body: dict[str, Any]) -> Lifecycle:
     lc = value(blocks[0]) if blocks and isinstance(blocks[0], dict) else {}
     ignore = lc.get("ignore_changes", ())
     if isinstance(ignore, str):
-        ignore = "all" if ignore in ("all", "${all}") else tuple(_ref_list(ignore))
+        ignore = "all" if ignore in ("all", "${all}") else tuple(ref_list(ignore))
     else:
-        ignore = tuple(_ref_list(ignore))
+        ignore = tuple(ref_list(ignore))
     return Lifecycle(
         prevent_destroy=lc.get("prevent_destroy"),
         create_before_destroy=lc.get("create_before_destroy"),
         ignore_changes=ignore,
-        replace_triggered_by=tuple(_ref_list(lc.get("replace_triggered_by", []))),
+        replace_triggered_by=tuple(ref_list(lc.get("replace_triggered_by", []))),
     )
 
 
@@ -381,7 +282,7 @@ def _read_block(
         _module_call(source, config, module, file, lines, labels[1], block, line, end, chain)
     elif kind == "output" and len(labels) == 2:
         body = {k: value(v) for k, v in _body(block).items()}
-        module.outputs[labels[1]] = references(body.get("value")) + _ref_list(
+        module.outputs[labels[1]] = references(body.get("value")) + ref_list(
             body.get("depends_on", [])
         )
     elif kind == "locals":
@@ -389,22 +290,22 @@ def _read_block(
             module.locals[k] = references(value(v))
     elif kind == "moved":
         body = {k: value(v) for k, v in _body(block).items()}
-        frm, to = _ref_list(body.get("from", "")), _ref_list(body.get("to", ""))
+        frm, to = ref_list(body.get("from", "")), ref_list(body.get("to", ""))
         if frm and to and frm[0] and to[0]:
             config.moved.append(Moved(_scoped(path, frm[0]), _scoped(path, to[0]), file, line))
     elif kind == "removed":
         raw = _body(block)
         body = {k: value(v) for k, v in raw.items()}
-        frm = _ref_list(body.get("from", ""))
+        frm = ref_list(body.get("from", ""))
         lc = body.get("lifecycle") or [{}]
         destroy = lc[0].get("destroy", True) if isinstance(lc[0], dict) else True
         if frm and frm[0]:
             config.removed.append(Removed(_scoped(path, frm[0]), destroy is not False, file, line))
     elif kind == "import":
         body = {k: value(v) for k, v in _body(block).items()}
-        to = _ref_list(body.get("to", ""))
+        to = ref_list(body.get("to", ""))
         if to and to[0]:
-            config.imports.append(Import(_scoped(path, _normalise(to[0])), file, line))
+            config.imports.append(Import(_scoped(path, normalise(to[0])), file, line))
 
 
 def _resource(
@@ -422,7 +323,7 @@ def _resource(
     attrs = {k: value(v) for k, v in body.items() if k not in _META_KEYS}
     count = value(body.get("count")) if "count" in body else None
     for_each = value(body.get("for_each")) if "for_each" in body else None
-    depends = _ref_list(value(body.get("depends_on", [])))
+    depends = ref_list(value(body.get("depends_on", [])))
     res = ResourceBlock(
         mode=mode,
         type=labels[1],
@@ -436,7 +337,7 @@ def _resource(
         depends_on=depends,
         count_refs=references([count, for_each]),
         repeated="count" in body or "for_each" in body,
-        provider=_ref_list(value(body["provider"]))[0] if "provider" in body else None,
+        provider=ref_list(value(body["provider"]))[0] if "provider" in body else None,
         ignores=inline_ignores(lines, line, end),
     )
     if "lifecycle" in body and mode == "managed":
@@ -474,7 +375,7 @@ def _module_call(
             if k not in ("source", "version", "count", "for_each", "depends_on", "providers")
         },
         count_refs=references([body.get("count"), body.get("for_each")]),
-        depends_on=_ref_list(body.get("depends_on", [])),
+        depends_on=ref_list(body.get("depends_on", [])),
         directory=None,
         ignores=inline_ignores(lines, line, end),
     )
