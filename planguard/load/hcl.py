@@ -231,19 +231,7 @@ def predict(
     res_out: dict[str, Resource] = {}
     translated: dict[str, str] = {}
 
-    def add_resource(block: ResourceBlock, address: str | None = None) -> None:
-        address = address or block.address
-        module, _ = _split_address(address)
-        res_out[address] = Resource(
-            address=address,
-            type=block.type,
-            mode=Mode.DATA if block.mode == "data" else Mode.MANAGED,
-            config_address=address,
-            module=module,
-            location=_location(block),
-            ignores=block.ignores,
-        )
-
+    # Every base block: kept (at its address, or where `moved` takes it) or gone.
     matched: set[str] = set()
     for address, b in sorted(base_res.items()):
         target = moves.translate(address)
@@ -254,30 +242,13 @@ def predict(
             if b.mode == "managed":
                 changes[target] = _compare(b, h, address if target != address else None)
             continue
-        add_resource(b)
-        if b.mode != "managed":
-            continue
-        cover = _covering(removed, address)
-        if cover is not None and not cover.destroy:
-            changes[address] = _base_change(
-                b,
-                Action.FORGET,
-                location=_location(b),
-                attributes=Attributes(b.attrs, None),
-            )
-            continue
-        if target != address:
-            reason = "delete_because_no_move_target"
-        elif any(p not in head_calls for p in _module_prefixes(b.module)):
-            reason = "delete_because_no_module"
-        else:
-            reason = "delete_because_no_resource_config"
-        changes[address] = _base_change(
-            b, Action.DELETE, reason=reason, location=_location(b), attributes=Attributes(b.attrs)
-        )
+        res_out[address] = _resource(b)
+        if b.mode == "managed":
+            changes[address] = _gone(b, target != address, head_calls, removed)
 
+    # Every head block that no base block became: new, or imported.
     for address, h in sorted(head_res.items()):
-        add_resource(h)
+        res_out[address] = _resource(h)
         if address in matched or h.mode != "managed":
             continue
         importing = address in imports
@@ -289,8 +260,77 @@ def predict(
             attributes=Attributes(None, h.attrs),
         )
 
-    # A module call that is gone and was not followed (registry, git): its
-    # resources are unknown here, but the call itself is destroyed.
+    notes = _removed_calls(base_calls, head_calls, moves, removed, changes, res_out)
+    _replace_triggers(changes, head_res)
+    return Plan(
+        source=source,
+        kind=PlanKind.HCL,
+        tool="terraform",
+        changes=[changes[a] for a in sorted(changes)],
+        resources=dict(sorted(res_out.items())),
+        edges=_edges(base, head, translated, res_out),
+        predicted=True,
+        notes=_notes(base, head, base_label, notes),
+    )
+
+
+def _resource(block: ResourceBlock) -> Resource:
+    """The graph node of a block, at its config address."""
+    module, _ = _split_address(block.address)
+    return Resource(
+        address=block.address,
+        type=block.type,
+        mode=Mode.DATA if block.mode == "data" else Mode.MANAGED,
+        config_address=block.address,
+        module=module,
+        location=_location(block),
+        ignores=block.ignores,
+    )
+
+
+def _gone(
+    block: ResourceBlock,
+    moved: bool,
+    head_calls: dict[str, hcl_parse.ModuleCall],
+    removed: list[hcl_parse.Removed],
+) -> Change:
+    """A managed base block with no counterpart in head: forgotten (a `removed`
+    block with `destroy = false`), else deleted, with Terraform's reason."""
+    address = block.address
+    cover = _covering(removed, address)
+    if cover is not None and not cover.destroy:
+        return _base_change(
+            block,
+            Action.FORGET,
+            location=_location(block),
+            attributes=Attributes(block.attrs, None),
+        )
+    if moved:
+        reason = "delete_because_no_move_target"
+    elif any(p not in head_calls for p in _module_prefixes(block.module)):
+        reason = "delete_because_no_module"
+    else:
+        reason = "delete_because_no_resource_config"
+    return _base_change(
+        block,
+        Action.DELETE,
+        reason=reason,
+        location=_location(block),
+        attributes=Attributes(block.attrs),
+    )
+
+
+def _removed_calls(
+    base_calls: dict[str, hcl_parse.ModuleCall],
+    head_calls: dict[str, hcl_parse.ModuleCall],
+    moves: _Moves,
+    removed: list[hcl_parse.Removed],
+    changes: dict[str, Change],
+    res_out: dict[str, Resource],
+) -> list[str]:
+    """Module calls that are gone and were not followed (registry, git): their
+    resources are unknown here, but each call itself is destroyed. Adds them to
+    `changes` and `res_out`; returns a note for each."""
     notes: list[str] = []
     for address, call in sorted(base_calls.items()):
         if call.directory is not None or moves.translate(address) in head_calls:
@@ -318,9 +358,17 @@ def predict(
             ignores=call.ignores,
         )
         notes.append(f"{address} is removed; its resources ({call.source}) are not listed")
+    return notes
 
-    _replace_triggers(changes, head_res)
 
+def _edges(
+    base: Configuration | None,
+    head: Configuration | None,
+    translated: dict[str, str],
+    res_out: dict[str, Resource],
+) -> list[Edge]:
+    """Edges between the predicted resources: head's first, then base's at the
+    addresses `moved` gave them (so a deleted block keeps its dependents)."""
     found: dict[tuple[str, str], str] = {}
     for config, mapping in ((head, None), (base, translated)):
         if config is None:
@@ -330,7 +378,13 @@ def predict(
                 src, dst = mapping.get(src, src), mapping.get(dst, dst)
             if src in res_out and dst in res_out and src != dst:
                 found.setdefault((src, dst), via)
+    return [Edge(a, b, via) for (a, b), via in sorted(found.items())]
 
+
+def _notes(
+    base: Configuration | None, head: Configuration | None, base_label: str, notes: list[str]
+) -> list[str]:
+    """What the prediction is, then `notes`, then each side's reading notes (once each)."""
     notes.insert(
         0,
         f"predicted from Terraform sources: {base_label} against the working tree; "
@@ -340,16 +394,7 @@ def predict(
         for note in config.notes if config else ():
             if note not in notes:
                 notes.append(note)
-    return Plan(
-        source=source,
-        kind=PlanKind.HCL,
-        tool="terraform",
-        changes=[changes[a] for a in sorted(changes)],
-        resources=dict(sorted(res_out.items())),
-        edges=[Edge(a, b, via) for (a, b), via in sorted(found.items())],
-        predicted=True,
-        notes=notes,
-    )
+    return notes
 
 
 def _replace_triggers(changes: dict[str, Change], head_res: dict[str, ResourceBlock]) -> None:
