@@ -305,3 +305,26 @@ def test_ack_works_for_every_input_review_takes(repo: Path, inputs: list[str]) -
     assert main(["review", *inputs, "-o", os.devnull]) == 1
     assert main(["ack", *inputs, "--by", "alice", "--reason", "reviewed"]) == 0
     assert main(["review", *inputs, "-o", os.devnull]) == 0
+
+
+def test_a_template_ignore_from_the_change_is_not_used(repo: Path) -> None:
+    """CloudFormation's inline ignore (Metadata.planguard.ignore) is held to the
+    same rule: only the trusted commit's template counts."""
+    shutil.copy(CFN / "pairs/orders-before.yaml", repo / "before.yaml")
+    after = (CFN / "pairs/orders-after.yaml").read_text()
+    shutil.copy(CFN / "pairs/orders-after.yaml", repo / "after.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "templates")
+    git(repo, "tag", "-f", "base")
+    ignored = after.replace(
+        "    Type: AWS::RDS::DBInstance\n",
+        "    Type: AWS::RDS::DBInstance\n"
+        "    Metadata:\n      planguard:\n        ignore: {PG102: it is fine}\n",
+        1,
+    )
+    assert ignored != after
+    (repo / "after.yaml").write_text(ignored)
+    code, report = review("--before", "before.yaml", "--after", "after.yaml")
+    assert code == 1
+    assert "PG102" in kept(report)
+    assert any("inline ignore of PG102 on Database" in w for w in weakenings(report))
