@@ -319,6 +319,8 @@ class _Parser:
         if not isinstance(address, str):
             raise self.fail("must be a string (glob)", "ignore", i, "address")
         expires = item.get("expires")
+        if isinstance(expires, dt.datetime):  # YAML and TOML timestamps: their day
+            expires = expires.date()
         if expires is not None and not isinstance(expires, dt.date):
             try:
                 expires = dt.date.fromisoformat(str(expires))
@@ -378,14 +380,33 @@ class _Parser:
 
 
 def validate_check_settings(config: Config, known: dict[str, dict[str, Any]]) -> None:
-    """Check options must name a known check and one of its options."""
+    """Check options must name a known check and one of its options, and be of
+    the kind of its default (a number where a number is expected)."""
+    where = config.path or "config"
     for check_id, settings in config.checks.items():
+        line = config.line_of("checks", check_id)
         if check_id not in known:
-            raise ConfigError(config.path or "config", f"checks.{check_id}: no such check")
-        for key in settings:
+            raise ConfigError(where, f"checks.{check_id}: no such check", line)
+        for key, value in settings.items():
+            at = f"checks.{check_id}.{key}"
             if key not in known[check_id]:
                 options = ", ".join(sorted(known[check_id])) or "none"
+                raise ConfigError(where, f"{at}: unknown option (options: {options})", line)
+            expected = _kind(known[check_id][key])
+            if expected is not None and _kind(value) != expected:
                 raise ConfigError(
-                    config.path or "config",
-                    f"checks.{check_id}.{key}: unknown option (options: {options})",
+                    where, f"{at}: must be {expected}", config.line_of("checks", check_id, key)
                 )
+
+
+def _kind(value: Any) -> str | None:
+    """The kind of an option's value, as a message names it (None: any)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return None

@@ -93,7 +93,7 @@ class Settings:
                 f"comment-login: expected a bot login (name[bot]), not {comment_login!r}"
             )
         approvals = get("PLANGUARD_REQUIRED_APPROVALS")
-        if approvals is not None and not approvals.isdigit():
+        if approvals is not None and not (approvals.isascii() and approvals.isdecimal()):
             raise UsageError(f"required-approvals: expected a whole number, not {approvals!r}")
         return cls(
             plans=plans or words("PLANGUARD_PLANS"),

@@ -591,3 +591,12 @@ def _python_shim(tmp: Path) -> Path:
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     shim.chmod(0o755)
     return shim
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", "1.5"])
+def test_required_approvals_is_a_plain_whole_number(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """'²' passed str.isdigit() and then failed int() (exit 3): a usage error now."""
+    assert step.run(capsys, required_approvals=value) == 2
+    assert "required-approvals: expected a whole number" in step.summary_text

@@ -215,3 +215,45 @@ def test_score_examples() -> None:
     assert score([_finding(Severity.HIGH)]) == 70
     assert score([_finding(Severity.CRITICAL)] * 5) == 98
     assert ROOT.exists()
+
+
+@pytest.mark.parametrize(
+    "expires",
+    ["2030-01-01 00:00:00", "2030-01-01T10:00:00Z", "2030-01-01"],
+)
+def test_an_expiry_with_a_time_is_its_day(expires: str) -> None:
+    """A YAML timestamp expiry was a TypeError (exit 3) when compared with today."""
+    cfg = config_mod.loads(
+        ".planguard.yml",
+        f"ignore:\n  - check: PG101\n    reason: r\n    expires: {expires}\n".encode(),
+    )
+    assert cfg.ignores[0].expires == dt.date(2030, 1, 1)
+    assert not _review(
+        f"{DATA_CONFIG}ignore:\n  - check: PG101\n    reason: r\n    expires: {expires}\n",
+        today=dt.date(2029, 12, 31),
+    ).verdict.blocked
+
+
+def test_a_toml_datetime_expiry_is_its_day(tmp_path: Path) -> None:
+    p = tmp_path / "pyproject.toml"
+    p.write_text(
+        "[tool.planguard]\n"
+        "[[tool.planguard.ignore]]\ncheck = 'PG101'\nreason = 'r'\nexpires = 2030-01-01T00:00:00\n"
+    )
+    assert config_mod.load(p).ignores[0].expires == dt.date(2030, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("option", "kind"),
+    [("max_destroyed: lots", "a number"), ("max_percent: [1]", "a number")],
+)
+def test_a_check_option_of_the_wrong_kind_is_a_config_error(
+    tmp_path: Path, option: str, kind: str
+) -> None:
+    """It was 'check PG103 crashed' (a blocking PG001) instead of the file and line."""
+    (tmp_path / "plan.json").write_bytes(DELETE.read_bytes())
+    (tmp_path / ".planguard.yml").write_text(f"fail_on: high\nchecks:\n  PG103:\n    {option}\n")
+    out = cli("review", "plan.json", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    name = option.split(":")[0]
+    assert f".planguard.yml:4: checks.PG103.{name}: must be {kind}" in out.stderr
