@@ -268,52 +268,21 @@ def _is_sensitive(raw: Raw) -> bool:
 
 
 def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
-    changes: list[Change] = []
-    resources: dict[str, Resource] = {}
-    seen: set[tuple[str, str | None]] = set()
+    """The Plan of a decoded document."""
     # Parts of the document are let go as soon as they are read: on a 50k
     # plan they are tens of MiB, and the peak is reached later, building edges.
-    planned, doc.planned_values = doc.planned_values, None
-    for rc in doc.resource_changes or ():
-        change = _change(path, rc)
-        ident = (change.address, change.deposed)
-        if ident in seen:
-            raise InputError(path, f"duplicate resource change for {change.address}")
-        seen.add(ident)
-        changes.append(change)
-        resources.setdefault(change.address, Resource.of(change))
-    if doc.resource_changes is None and _state_resources(planned.root_module if planned else None):
-        raise InputError(path, "plan lists planned resources but has no resource_changes")
-    del planned, seen
+    changes, resources = _changes(path, doc)
     no_changes = doc.resource_changes is None
     doc.resource_changes = []
 
     state = _state_resources(
         doc.prior_state.values.root_module if doc.prior_state and doc.prior_state.values else None
     )
-    for sr in state:
-        if sr.address in resources:
-            continue
-        try:
-            addr = tfaddr.parse(sr.address)
-        except tfaddr.AddressError as exc:
-            raise InputError(path, f"bad address in prior_state: {exc}") from None
-        resources[sr.address] = Resource(
-            address=sr.address,
-            type=addr.type,
-            mode=Mode.DATA if addr.mode == "data" else Mode.MANAGED,
-            config_address=addr.config_address,
-            module=addr.module,
-        )
+    _add_state_only(path, state, resources)
 
     drift = [_change(path, rc) for rc in doc.resource_drift]
     doc.resource_drift = []
-    outputs = []
-    for name in sorted(doc.output_changes):
-        oc = doc.output_changes[name]
-        action, _ = _ACTIONS.get(tuple(oc.actions), (Action.UPDATE, None))
-        sensitive = _is_sensitive(oc.before_sensitive) or _is_sensitive(oc.after_sensitive)
-        outputs.append(OutputChange(name, action, sensitive))
+    outputs = _outputs(doc.output_changes)
 
     edges = _edges(path, doc, resources, state) if with_edges else []
     tool = "terraform"
@@ -338,6 +307,55 @@ def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
         complete=doc.complete,
         notes=notes,
     )
+
+
+def _changes(path: str, doc: _PlanDoc) -> tuple[list[Change], dict[str, Resource]]:
+    """The resource changes, and a resource for each changed address; lets go
+    of the planned values (read only to tell a plan without changes apart)."""
+    changes: list[Change] = []
+    resources: dict[str, Resource] = {}
+    seen: set[tuple[str, str | None]] = set()
+    planned, doc.planned_values = doc.planned_values, None
+    for rc in doc.resource_changes or ():
+        change = _change(path, rc)
+        ident = (change.address, change.deposed)
+        if ident in seen:
+            raise InputError(path, f"duplicate resource change for {change.address}")
+        seen.add(ident)
+        changes.append(change)
+        resources.setdefault(change.address, Resource.of(change))
+    if doc.resource_changes is None and _state_resources(planned.root_module if planned else None):
+        raise InputError(path, "plan lists planned resources but has no resource_changes")
+    return changes, resources
+
+
+def _add_state_only(path: str, state: list[_StateResource], resources: dict[str, Resource]) -> None:
+    """Resources in prior state that no change names (graph nodes all the same)."""
+    for sr in state:
+        if sr.address in resources:
+            continue
+        try:
+            addr = tfaddr.parse(sr.address)
+        except tfaddr.AddressError as exc:
+            raise InputError(path, f"bad address in prior_state: {exc}") from None
+        resources[sr.address] = Resource(
+            address=sr.address,
+            type=addr.type,
+            mode=Mode.DATA if addr.mode == "data" else Mode.MANAGED,
+            config_address=addr.config_address,
+            module=addr.module,
+        )
+
+
+def _outputs(output_changes: dict[str, _OutputChange]) -> list[OutputChange]:
+    """Output changes by name; an unknown action list counts as an update."""
+    outputs = []
+    for name in sorted(output_changes):
+        oc = output_changes[name]
+        action, _ = _ACTIONS.get(tuple(oc.actions), (Action.UPDATE, None))
+        sensitive = _is_sensitive(oc.before_sensitive) or _is_sensitive(oc.after_sensitive)
+        outputs.append(OutputChange(name, action, sensitive))
+    return outputs
 
 
 def _edges(
