@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 EXIT_PASS, EXIT_BLOCKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 
 def one_line(text: str) -> str:
@@ -71,10 +72,11 @@ def _main(argv: list[str]) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except ClickException as exc:
-        exc.show()
-        return EXIT_INPUT
-    except typer.Abort:
-        return fail("interrupted", EXIT_INTERNAL)
+        # One line, like every other message: the command's --help has the rest.
+        return fail(f"{exc.format_message()} (see planguard --help)", EXIT_INPUT)
+    except (typer.Abort, KeyboardInterrupt):
+        # Ctrl-C, or a check that raised it: either way the review did not complete.
+        return fail("interrupted; the review did not complete", EXIT_INTERRUPTED)
     except MemoryError:
         return fail("out of memory (the review is incomplete)", EXIT_INTERNAL)
     except Exception as exc:  # fail closed: a crash never passes the gate
@@ -97,4 +99,8 @@ def _main(argv: list[str]) -> int:
             "Re-run with --debug and report it.",
             EXIT_INTERNAL,
         )
+    if result == EXIT_INTERRUPTED:
+        # typer turns a KeyboardInterrupt (Ctrl-C, or a check raising it) into
+        # this result before it reaches us; no command returns it otherwise.
+        return fail("interrupted; the review did not complete", EXIT_INTERRUPTED)
     return int(result or 0)

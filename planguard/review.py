@@ -116,8 +116,7 @@ def review_plan(
     graph = DependencyGraph(plan)
     cycles = graph.cycles(limit=1)
     if cycles:
-        loop = " → ".join([*cycles[0], cycles[0][0]])
-        raise InputError(plan.source, f"dependency cycle: {loop}")
+        raise InputError(plan.source, f"dependency cycle: {_cycle_text(cycles[0])}")
     ctx = Context(plan=plan, graph=graph, catalog=catalog, settings=config.checks)
     later = {c.meta.id for c in enabled if c.meta.runs_beside_graph} if beside else set()
     found = {c.meta.id: run_check(ctx, c) for c in enabled if c.meta.id not in later}
@@ -131,6 +130,13 @@ def review_plan(
                 found[c.meta.id] = done[c.meta.id] if c.meta.id in done else run_check(ctx, c)
     findings = [f for c in enabled for f in found[c.meta.id]]
     return PlanReview(plan, graph, ctx.impacts, findings, catalog, facts)
+
+
+def _cycle_text(cycle: list[str], shown: int = 5) -> str:
+    """A cycle as a message shows it: the first few resources and how many in all."""
+    if len(cycle) <= shown:
+        return " → ".join([*cycle, cycle[0]])
+    return " → ".join(cycle[:shown]) + f" → … ({len(cycle)} resources in the cycle)"
 
 
 def review_plans(

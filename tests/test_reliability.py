@@ -9,6 +9,7 @@ ones are generated here in tmp_path.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -503,3 +504,85 @@ def test_a_mapped_plan_with_a_byte_order_mark(tmp_path: Path) -> None:
     big = _padded(tmp_path / "bom.json", head=b"\xef\xbb\xbf")
     out = run("review", str(big), "--format", "json")
     assert out.returncode in (0, 1), out.stderr
+
+
+def test_a_check_raising_keyboardinterrupt_says_so(tmp_path: Path) -> None:
+    """It exited 130 with nothing on stderr."""
+    (tmp_path / "pg903_stop.py").write_text(
+        "from planguard.findings import CheckMeta, Severity\n"
+        "META = CheckMeta(id='PG903', slug='s', title='S', severity=Severity.LOW,\n"
+        "                 rationale='r', remediation='m')\n"
+        "def check(ctx):\n"
+        "    raise KeyboardInterrupt\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "planguard", "review", str(GOOD_PLAN)]
+        + ["--checks-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert_refused(out, "interrupted", "the review did not complete", code=130)
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["review", "--nope", "plan.json"], "No such option: --nope"),
+        (["revie"], "No such command 'revie'"),
+        (["review", "--format", "html", "plan.json"], "'--format'"),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], problem: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "planguard", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert_refused(out, problem, "(see planguard --help)")
+
+
+def test_a_huge_dependency_cycle_is_named_briefly(tmp_path: Path) -> None:
+    """A 50,000-node cycle printed a 1.1 MB line; now the first few and the count."""
+    n = 2_000
+    resources = [
+        {
+            "address": f"null_resource.n{i}",
+            "mode": "managed",
+            "type": "null_resource",
+            "name": f"n{i}",
+            "values": {},
+            "depends_on": [f"null_resource.n{(i + 1) % n}"],
+        }
+        for i in range(n)
+    ]
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "resource_changes": [
+            {
+                "address": r["address"],
+                "mode": "managed",
+                "type": "null_resource",
+                "name": r["name"],
+                "change": {"actions": ["no-op"], "before": {}, "after": {}},
+            }
+            for r in resources
+        ],
+        "prior_state": {"values": {"root_module": {"resources": resources}}},
+    }
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(plan))
+    out = subprocess.run(
+        [sys.executable, "-m", "planguard", "review", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert_refused(out, str(path), "dependency cycle: ")
+    assert f"({n} resources in the cycle)" in out.stderr
+    assert len(out.stderr) < 400
