@@ -516,8 +516,15 @@ def test_a_check_raising_keyboardinterrupt_says_so(tmp_path: Path) -> None:
         "    raise KeyboardInterrupt\n"
     )
     out = subprocess.run(
-        [sys.executable, "-m", "planguard", "review", str(GOOD_PLAN)]
-        + ["--checks-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "planguard",
+            "review",
+            str(GOOD_PLAN),
+            "--checks-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
