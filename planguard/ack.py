@@ -151,13 +151,10 @@ def loads(data: bytes, origin: str) -> Acks:
 
 
 def load(path: str) -> Acks:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            path, f"cannot read acknowledgement file: {exc.strerror or exc}"
-        ) from None
-    return loads(data, path)
+    """An acknowledgement file on disk (a regular file within the settings size)."""
+    from planguard.config import read_file
+
+    return loads(read_file(path), path)
 
 
 def merge(acks: Sequence[Acks]) -> Acks:
@@ -171,12 +168,6 @@ def merge(acks: Sequence[Acks]) -> Acks:
             accepted[plan] = accepted.get(plan, frozenset()) | entries
     signatures = tuple(s for one in acks for s in one.signatures)
     return Acks(", ".join(origins), accepted, signatures)
-
-
-def load_all(paths: Sequence[str] | None) -> Acks | None:
-    """The files given, else `.planguard-ack.json` when it exists, merged."""
-    files = list(paths or ()) or ([DEFAULT_ACK_FILE] if Path(DEFAULT_ACK_FILE).is_file() else [])
-    return merge([load(path) for path in files]) if files else None
 
 
 def render(keyed_findings: Iterable[tuple[str, Finding]], by: str, reason: str) -> bytes:

@@ -6,7 +6,9 @@ Validated key by key; an error names the file and, for YAML, the line.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,9 @@ from planguard.errors import ConfigError
 from planguard.findings import CHECK_ID, Severity
 
 CONFIG_NAMES = (".planguard.yml", ".planguard.yaml")
+# Looked for in each directory, nearest first (a pyproject.toml counts when it
+# has a [tool.planguard] table).
+POLICY_FILES = (*CONFIG_NAMES, "pyproject.toml")
 # Checks no setting can touch (see `tunable` in `parse`).
 UNTUNABLE = frozenset({"PG001"})
 
@@ -145,15 +150,33 @@ def find(start: Path | None = None) -> Path | None:
     return None
 
 
+# A policy or acknowledgement file is small; anything bigger is not one.
+SETTINGS_MAX_BYTES = 8 * 1024 * 1024
+
+
+def read_file(path: str | Path) -> bytes:
+    """A settings file's bytes: a regular file (or a link to one) within
+    SETTINGS_MAX_BYTES; a device, pipe or bigger file is refused unread."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(path, "not a regular file (a device, pipe, socket or directory)")
+        with open(path, "rb") as f:
+            data = f.read(SETTINGS_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(path, "cannot read: no such file") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > SETTINGS_MAX_BYTES:
+        limit = SETTINGS_MAX_BYTES // (1024 * 1024)
+        raise ConfigError(path, f"over {limit} MiB: not a settings file")
+    return data
+
+
 def load(path: str | Path | None, today: dt.date | None = None) -> Config:
     if path is None:
         return Config()
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
-    return loads(str(path), data, base=p.parent)
+    return loads(str(path), read_file(path), base=Path(path).parent)
 
 
 def is_policy(name: str, data: bytes) -> bool:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planguard import config as config_mod
+from planguard.ack import DEFAULT_ACK_FILE
 from planguard.config import Config
 from planguard.errors import ConfigError
 from planguard.findings import Severity
 from planguard.model import Location
-from planguard.trust import DEFAULT_ACK_FILE, Repo, Tree, materialize
+from planguard.trust import Repo, Tree, materialize
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,9 @@ class _Reader:
         rel = self.repo.inside(path)
         if self.tree is not None and rel is not None:
             return self.tree.read(rel)
-        try:
-            return Path(path).read_bytes() if os.path.isfile(path) else None
-        except OSError as exc:
-            raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
+        if not os.path.lexists(path):
+            return None
+        return config_mod.read_file(path)
 
     def modules(self, directory: str) -> tuple[tuple[str, bytes], ...]:
         rel = self.repo.inside(directory)
@@ -120,7 +120,7 @@ def _policy(
         here = repo.here
         candidates = []
         while True:
-            candidates += [posixpath.join(here, n) for n in config_mod.CONFIG_NAMES]
+            candidates += [posixpath.join(here, n) for n in config_mod.POLICY_FILES]
             if here in (".", ""):
                 break
             here = posixpath.dirname(here) or "."

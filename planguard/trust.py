@@ -29,9 +29,6 @@ from planguard.errors import PlanguardError
 if TYPE_CHECKING:
     from planguard.github import GitHub
 
-CONFIG_NAMES = (".planguard.yml", ".planguard.yaml", "pyproject.toml")
-DEFAULT_ACK_FILE = ".planguard-ack.json"
-_MAX_FILE = 8 * 1024 * 1024  # a policy, an ack file or a check module; never a plan
 
 
 class TrustError(PlanguardError):
@@ -52,30 +49,6 @@ class Tree(Protocol):
     def listdir(self, path: str) -> list[str]:
         """Names of the files (not directories) directly in `path`; [] if none."""
         ...
-
-
-class DiskTree:
-    """The working tree under `root`."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def describe(self) -> str:
-        return "the working tree"
-
-    def read(self, path: str) -> bytes | None:
-        full = os.path.join(self.root, path)
-        if not os.path.isfile(full):
-            return None
-        with open(full, "rb") as fh:
-            return fh.read(_MAX_FILE + 1)
-
-    def listdir(self, path: str) -> list[str]:
-        full = os.path.join(self.root, path)
-        try:
-            return sorted(n for n in os.listdir(full) if os.path.isfile(os.path.join(full, n)))
-        except OSError:
-            return []
 
 
 class GitTree:

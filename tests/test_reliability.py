@@ -593,3 +593,35 @@ def test_a_huge_dependency_cycle_is_named_briefly(tmp_path: Path) -> None:
     assert_refused(out, str(path), "dependency cycle: ")
     assert f"({n} resources in the cycle)" in out.stderr
     assert len(out.stderr) < 400
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["review", "{special}"],
+        ["review", str(GOOD_PLAN), "--config", "{special}"],
+        ["review", str(GOOD_PLAN), "--ack", "{special}"],
+        ["summary", "{special}"],
+    ],
+    ids=["plan", "config", "ack", "summary"],
+)
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "link-to-dev-zero"])
+def test_only_regular_files_are_read(tmp_path: Path, args: list[str], kind: str) -> None:
+    """/dev/zero was read until memory ran out, a FIFO waited on forever."""
+    if kind == "dev-zero":
+        special = "/dev/zero"
+    elif kind == "fifo":
+        special = str(tmp_path / "fifo")
+        os.mkfifo(special)
+    else:
+        special = str(tmp_path / "link")
+        os.symlink("/dev/zero", special)
+    out = subprocess.run(
+        [sys.executable, "-m", "planguard", *(a.replace("{special}", special) for a in args)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert_refused(out, special, "not a regular file")

@@ -328,3 +328,14 @@ def test_a_template_ignore_from_the_change_is_not_used(repo: Path) -> None:
     assert code == 1
     assert "PG102" in kept(report)
     assert any("inline ignore of PG102 on Database" in w for w in weakenings(report))
+
+
+def test_a_pyproject_policy_on_the_base_is_found(repo: Path) -> None:
+    (repo / ".planguard.yml").unlink()
+    (repo / "pyproject.toml").write_text("[tool.planguard]\ndisable = ['PG101']\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "policy in pyproject.toml, reviewed on its own")
+    git(repo, "tag", "-f", "base")
+    code, report = review("infra/plan.json")
+    assert code == 0
+    assert "PG101" not in kept(report)

@@ -53,16 +53,21 @@ def read_buffer(path: str, max_bytes: int = DEFAULT_MAX_BYTES, *, mapped: bool =
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     if p.is_dir():
         raise InputError(path, "is a directory, not a plan file")
+    if not stat.S_ISREG(st.st_mode):
+        # /dev/zero would be read until memory runs out, a FIFO waited on forever.
+        raise InputError(path, "not a regular file (a device, pipe or socket)")
+    over = InputError(
+        path,
+        f"file is over the {max_bytes // (1024 * 1024)} MiB limit (raise it with --max-size)",
+    )
     if st.st_size > max_bytes:
-        raise InputError(
-            path,
-            f"file is {st.st_size // (1024 * 1024)} MiB, over the {max_bytes // (1024 * 1024)} MiB"
-            " limit (raise it with --max-size)",
-        )
+        raise over
     try:
-        data = speed_mapped.read(path, st.st_size, mapped and stat.S_ISREG(st.st_mode))
+        data = speed_mapped.read(path, st.st_size, mapped, limit=max_bytes)
     except (OSError, ValueError) as exc:  # ValueError: emptied since stat()
         raise InputError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if len(data) > max_bytes:  # grown since stat()
+        raise over
     return to_utf8(path, data)
 
 
@@ -241,6 +246,8 @@ def terraform_bytes(paths: list[str]) -> int | None:
     total = 0
     for path in paths:
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None  # opening a FIFO would wait: the ordinary path refuses it
             with open(path, "rb") as f:
                 total += os.fstat(f.fileno()).st_size
                 head = f.read(512).lstrip()

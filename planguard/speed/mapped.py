@@ -13,15 +13,16 @@ MAP_MIN = 4 * 1024 * 1024
 Buffer = bytes | mmap.mmap
 
 
-def read(path: str, size: int, regular: bool) -> Buffer:
-    """The file's content, mapped when it is a regular file of `MAP_MIN` or more.
+def read(path: str, size: int, mapped: bool, *, limit: int) -> Buffer:
+    """A regular file's content, mapped when `mapped` and it is `MAP_MIN` or
+    more; at most `limit` + 1 bytes are read (more means over the limit).
 
     Raises OSError, or ValueError when the file was emptied since `size` was read."""
-    if regular and size >= MAP_MIN:
+    if mapped and size >= MAP_MIN:
         with open(path, "rb") as f:
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     with open(path, "rb") as f:
-        return f.read()
+        return f.read(limit + 1)
 
 
 def release(data: Buffer) -> None:
