@@ -35,8 +35,6 @@ from planguard.github_workflow import command, fenced, write_outputs, write_summ
 from planguard.review import Review
 from planguard.two_person import Gate, PullRequest, decide, gate_markdown, plain
 
-# GitHub refuses comments over 65,536 characters.
-COMMENT_LIMIT = 60_000
 ANNOTATION_LIMIT = 50
 _PR_EVENTS = frozenset(
     {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
@@ -237,12 +235,21 @@ def annotation_commands(review: Review, gate: Gate, workspace: str | None) -> st
     return "".join(out)
 
 
-def _comment_body(key: str, gate_md: str, report_md: str, run_url: str | None) -> str:
-    body = f"{marker(key)}{gate_md}\n{report_md}"
-    if len(body) <= COMMENT_LIMIT:
-        return body
+def _comment_body(
+    key: str, gate_md: str, review: Review, report_md: str, run_url: str | None
+) -> str:
+    """The comment: marker, gate and the report. When they would pass GitHub's
+    limit, the report is rendered again to fit what is left: it drops whole
+    sections and says so, never cutting through a table or a <details>."""
+    from planguard.report import markdown
+
+    head = f"{marker(key)}{gate_md}\n"
+    if len(head) + len(report_md) <= markdown.MAX_CHARS:
+        return head + report_md
     where = f"the [step summary]({run_url})" if run_url else "the step summary"
-    return body[:COMMENT_LIMIT] + f"\n\n… the report is cut here; it is complete in {where}.\n"
+    tail = f"\n<sub>The whole report is in {where} and the JSON report.</sub>\n"
+    room = markdown.MAX_CHARS - len(head) - len(tail)
+    return head + markdown.render(review, max_chars=max(room, 1_000)) + tail
 
 
 def _resolved_body(key: str, pr: PullRequest) -> str:
@@ -323,6 +330,7 @@ def _comment(
     pr: PullRequest,
     client: GitHub | None,
     gate_md: str,
+    review: Review,
     report_md: str,
     clean: bool,
     log: TextIO,
@@ -338,7 +346,7 @@ def _comment(
         if settings.run_id
         else None
     )
-    body = None if clean else _comment_body(key, gate_md, report_md, run_url)
+    body = None if clean else _comment_body(key, gate_md, review, report_md, run_url)
     try:
         url = sync_comment(
             client, pr, key, body, settings.resolved, login=settings.comment_login, log=log
@@ -391,7 +399,9 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
     comment_url, comment_note = None, ""
     if pr is not None and settings.comment:
         clean = gate.passed and not result.verdict.kept
-        comment_url, comment_note = _comment(settings, pr, client, gate_md, report_md, clean, log)
+        comment_url, comment_note = _comment(
+            settings, pr, client, gate_md, result, report_md, clean, log
+        )
     summary = gate_md + (f"\n{comment_note}\n" if comment_note else "") + "\n" + report_md
     write_summary(settings.summary, summary, log)
     write_outputs(

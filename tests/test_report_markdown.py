@@ -378,3 +378,22 @@ def test_template_bytecode_cache_is_optional(tmp_path: Path, monkeypatch) -> Non
     env.cache.clear()
     second = env.get_template("comment.md.j2")  # from the bytecode cache
     assert first.root_render_func.__code__.co_code == second.root_render_func.__code__.co_code
+
+
+def test_the_action_comment_is_bounded_once_and_whole(big: Review) -> None:
+    """The Action put its gate text above a report already bounded at 65,536
+    characters, then sliced the whole at 60,000: an open <details>, an escape
+    cut in half. Now the report is rendered to fit what the gate leaves."""
+    from planguard.github_action import _comment_body
+    from planguard.two_person import Gate, gate_markdown
+
+    gate = Gate(False, "waiting for approval (0 of 1 approvals).")
+    full = render_md(big)
+    # A gate long enough (many approvals that did not count) that both do not fit.
+    gate_md = gate_markdown(big, gate, None, ["plan.json"]) + "x" * (MAX_CHARS - len(full) + 3_000)
+    body = _comment_body("k" * 16, gate_md, big, full, "https://github.test/run/1")
+    assert len(body) <= MAX_CHARS
+    assert len(gate_md) + len(full) > MAX_CHARS  # it did have to fit
+    _valid(body)
+    assert body.rstrip().endswith("and the JSON report.</sub>")
+    assert "report truncated" in body
