@@ -372,55 +372,84 @@ def _edges(
     # shared between instances and never changed once stored; an edge from
     # an instance to itself is dropped when the edges are built.
     found: dict[str, dict[str, str]] = {}
-
-    # Config addresses each resource already refers to through configuration:
-    # prior-state depends_on names config addresses without instance keys, so
-    # it only adds what the configuration does not say more precisely.
-    referenced: dict[str, set[str]] = {}
     config = doc.configuration.root_module if doc.configuration else None
-    if config is not None:
-        try:
-            targets_by_config = ConfigIndex(config).resource_targets()
-        except tfaddr.AddressError as exc:
-            raise InputError(path, f"bad address in configuration: {exc}") from None
-        for cfg_addr, refs in targets_by_config.items():
-            referenced[cfg_addr] = {t for t, _, _, _ in refs}
-            instances = index.by_config.get(cfg_addr)
-            if not instances:
-                continue
-            # Which instances of each target a source may mean depends on the
-            # module instance keys source and target share: the depth shared is
-            # the same for every instance of this resource, worked out once.
-            module_path = instances[0][0].module_path
-            plan = []
-            for target, key, pins, via in refs:
-                members = index.by_config.get(target)
-                if members:
-                    shared = _shared_prefix(module_path, members[0][0].module_path)
-                    plan.append((index.groups(target, shared), shared, key, pins, via))
-            # An instance's dependencies depend on its first `depth` module
-            # steps only: instances of one resource under those (in sibling
-            # module instances further down) share one merged {dependency: via}.
-            depth = max((entry[1] for entry in plan), default=0)
-            merged_by_scope: dict[tuple[tfaddr.ModuleStep, ...], dict[str, str]] = {}
-            for src, src_text in instances:
-                scope = src.modules[:depth]
-                merged = merged_by_scope.get(scope)
-                if merged is None:
-                    merged = merged_by_scope[scope] = {}
-                    keys = tuple([k for _, k in scope])
-                    for groups, shared, key, pins, via in plan:
-                        for dep in index.lookup(groups, keys[:shared], key, pins):
-                            merged.setdefault(dep, via)
-                if not merged:
-                    continue
-                known = found.get(src_text)
-                found[src_text] = merged if known is None else {**merged, **known}
+    referenced = _config_edges(path, config, index, found) if config is not None else {}
+    _state_edges(state, index, found, referenced)
 
-    # Terraform writes prior-state depends_on transitively (an instance lists
-    # the VPC its subnet is in). Keeping only the direct ones (a transitive
-    # reduction, read off the lists themselves) leaves reachability intact and
-    # makes explaining paths name each step.
+    edges: list[Edge] = []
+    ordered: dict[int, list[tuple[str, str]]] = {}
+    for a in sorted(found):
+        deps = found[a]
+        items = ordered.get(id(deps))
+        if items is None:
+            items = ordered[id(deps)] = sorted(deps.items())
+        edges.extend([Edge(a, b, via) for b, via in items if b != a])
+    return edges
+
+
+def _config_edges(
+    path: str, config: _CfgModule, index: _InstanceIndex, found: dict[str, dict[str, str]]
+) -> dict[str, set[str]]:
+    """Add to `found` what configuration references make each instance depend on.
+
+    Returns the config addresses each resource refers to through configuration:
+    prior-state depends_on names config addresses without instance keys, so
+    it only adds what the configuration does not say more precisely.
+    """
+    referenced: dict[str, set[str]] = {}
+    try:
+        targets_by_config = ConfigIndex(config).resource_targets()
+    except tfaddr.AddressError as exc:
+        raise InputError(path, f"bad address in configuration: {exc}") from None
+    for cfg_addr, refs in targets_by_config.items():
+        referenced[cfg_addr] = {t for t, _, _, _ in refs}
+        instances = index.by_config.get(cfg_addr)
+        if not instances:
+            continue
+        # Which instances of each target a source may mean depends on the
+        # module instance keys source and target share: the depth shared is
+        # the same for every instance of this resource, worked out once.
+        module_path = instances[0][0].module_path
+        plan = []
+        for target, key, pins, via in refs:
+            members = index.by_config.get(target)
+            if members:
+                shared = _shared_prefix(module_path, members[0][0].module_path)
+                plan.append((index.groups(target, shared), shared, key, pins, via))
+        # An instance's dependencies depend on its first `depth` module
+        # steps only: instances of one resource under those (in sibling
+        # module instances further down) share one merged {dependency: via}.
+        depth = max((entry[1] for entry in plan), default=0)
+        merged_by_scope: dict[tuple[tfaddr.ModuleStep, ...], dict[str, str]] = {}
+        for src, src_text in instances:
+            scope = src.modules[:depth]
+            merged = merged_by_scope.get(scope)
+            if merged is None:
+                merged = merged_by_scope[scope] = {}
+                keys = tuple([k for _, k in scope])
+                for groups, shared, key, pins, via in plan:
+                    for dep in index.lookup(groups, keys[:shared], key, pins):
+                        merged.setdefault(dep, via)
+            if not merged:
+                continue
+            known = found.get(src_text)
+            found[src_text] = merged if known is None else {**merged, **known}
+    return referenced
+
+
+def _state_edges(
+    state: list[_StateResource],
+    index: _InstanceIndex,
+    found: dict[str, dict[str, str]],
+    referenced: dict[str, set[str]],
+) -> None:
+    """Add to `found` what prior-state depends_on adds to the configuration's answer.
+
+    Terraform writes prior-state depends_on transitively (an instance lists
+    the VPC its subnet is in). Keeping only the direct ones (a transitive
+    reduction, read off the lists themselves) leaves reachability intact and
+    makes explaining paths name each step.
+    """
     closure: dict[str, set[str]] = {}
     for sr in state:
         owner = index.parsed.get(sr.address)
@@ -453,17 +482,6 @@ def _edges(
                 deps.update(known)  # what the configuration says wins
             entry = combined[(id(known), state_scope)] = (known, deps)
         found[sr.address] = entry[1]
-    del combined
-
-    edges: list[Edge] = []
-    ordered: dict[int, list[tuple[str, str]]] = {}
-    for a in sorted(found):
-        deps = found[a]
-        items = ordered.get(id(deps))
-        if items is None:
-            items = ordered[id(deps)] = sorted(deps.items())
-        edges.extend([Edge(a, b, via) for b, via in items if b != a])
-    return edges
 
 
 # What one prior-state depends_on list is read against: (module instance,
