@@ -28,7 +28,7 @@ import msgspec
 from msgspec import Struct
 
 from planguard.errors import InputError
-from planguard.load.cfn_template import Template, secret_mask
+from planguard.load.cfn_template import Template, TemplateResource, secret_mask
 from planguard.model import Action, Change, Location, ReplaceOrder
 from planguard.values import Attributes
 
@@ -288,16 +288,79 @@ def to_change(
     template: Template | None,
     noecho: frozenset[str],
 ) -> Change:
+    """One resource change as a model Change at `prefix` + its logical id; the
+    `template` the change set was made from, when given, adds line, policies and masks."""
     path = cs.path
     lid = rc.LogicalResourceId
     action, conditional = _action(rc)
+    before = _context(path, lid, rc.BeforeContext)
+    after = _context(path, lid, rc.AfterContext)
+    details = _read_details(rc, action, noecho)
+    secret = details.secret
+    policies = details.policies
+    res = template.resources.get(lid) if template else None
+    if "before" in policies:
+        before = {**(before or {}), **policies["before"]}
+    if "after" in policies:
+        after = {**(after or {}), **policies["after"]}
+    if res is not None:
+        secret = merge_masks(secret, template.sensitive_mask(res.side()) if template else None)
+    for side in (before, after):
+        if side is not None:
+            secret = merge_masks(secret, secret_mask(side, noecho))
+    deletion, update_replace = _policies(rc, res)
+    attributes = None
+    if before is not None or after is not None:
+        attributes = Attributes(
+            before,
+            after,
+            before_sensitive=secret,
+            after_sensitive=secret,
+            after_unknown=_unknown(after),
+        )
+    module = prefix.rstrip("/")
+    return Change(
+        address=prefix + lid,
+        type=rc.ResourceType or (res.type if res else ""),
+        action=action,
+        name=lid,
+        config_address=prefix + lid,
+        module=module,
+        provider="cloudformation",
+        importing=rc.Action == "Import",
+        order=ReplaceOrder.CREATE_FIRST if action is Action.REPLACE else None,
+        reason=reason(
+            rc.Action, rc.Replacement, details.always, details.conditionally, details.causes
+        ),
+        replace_paths=tuple(details.replace_paths),
+        conditional=conditional,
+        deletion_policy=deletion,
+        update_replace_policy=update_replace,
+        location=Location(template.path, res.line) if template and res else None,
+        attributes=attributes,
+    )
+
+
+@dataclass(slots=True)
+class _Details:
+    """What the Details of one resource change say."""
+
+    always: list[str]  # names whose change always recreates the resource
+    conditionally: list[str]  # names whose change may recreate it
+    causes: list[str]  # "Entity (ChangeSource)" of the resources that cause it
+    replace_paths: list[tuple[str | int, ...]]
+    secret: Any  # a sensitivity mask: values that come from NoEcho parameters
+    policies: dict[str, dict[str, Any]]  # "before"/"after" -> changed policy attributes
+
+
+def _read_details(rc: _ResourceChange, action: Action, noecho: frozenset[str]) -> _Details:
+    """Why a replacement happens (RequiresRecreation, causing entities), which
+    values are secret, and the DeletionPolicy/UpdateReplacePolicy it changes."""
     always: list[str] = []
     conditionally: list[str] = []
     causes: list[str] = []
     replace_paths: list[tuple[str | int, ...]] = []
     secret: Any = None
-    before = _context(path, lid, rc.BeforeContext)
-    after = _context(path, lid, rc.AfterContext)
     policies: dict[str, dict[str, Any]] = {}
     for d in rc.Details:
         t = d.Target
@@ -319,16 +382,12 @@ def to_change(
             replace_paths.append(steps)
         if d.CausingEntity and d.ChangeSource in ("ResourceReference", "ResourceAttribute"):
             causes.append(f"{d.CausingEntity} ({d.ChangeSource})")
-    res = template.resources.get(lid) if template else None
-    if "before" in policies:
-        before = {**(before or {}), **policies["before"]}
-    if "after" in policies:
-        after = {**(after or {}), **policies["after"]}
-    if res is not None:
-        secret = merge_masks(secret, template.sensitive_mask(res.side()) if template else None)
-    for side in (before, after):
-        if side is not None:
-            secret = merge_masks(secret, secret_mask(side, noecho))
+    return _Details(always, conditionally, causes, replace_paths, secret, policies)
+
+
+def _policies(rc: _ResourceChange, res: TemplateResource | None) -> tuple[str | None, str | None]:
+    """DeletionPolicy and UpdateReplacePolicy: from the change's PolicyAction,
+    else from the template."""
     deletion = update_replace = None
     if rc.PolicyAction in _DELETION:
         deletion = _DELETION[rc.PolicyAction]
@@ -337,34 +396,7 @@ def to_change(
     if res is not None:
         deletion = deletion or res.deletion_policy
         update_replace = update_replace or res.update_replace_policy
-    attributes = None
-    if before is not None or after is not None:
-        attributes = Attributes(
-            before,
-            after,
-            before_sensitive=secret,
-            after_sensitive=secret,
-            after_unknown=_unknown(after),
-        )
-    module = prefix.rstrip("/")
-    return Change(
-        address=prefix + lid,
-        type=rc.ResourceType or (res.type if res else ""),
-        action=action,
-        name=lid,
-        config_address=prefix + lid,
-        module=module,
-        provider="cloudformation",
-        importing=rc.Action == "Import",
-        order=ReplaceOrder.CREATE_FIRST if action is Action.REPLACE else None,
-        reason=reason(rc.Action, rc.Replacement, always, conditionally, causes),
-        replace_paths=tuple(replace_paths),
-        conditional=conditional,
-        deletion_policy=deletion,
-        update_replace_policy=update_replace,
-        location=Location(template.path, res.line) if template and res else None,
-        attributes=attributes,
-    )
+    return deletion, update_replace
 
 
 def causing_edges(rc: _ResourceChange) -> list[tuple[str, str, str]]:
