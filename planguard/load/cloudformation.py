@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -313,9 +313,43 @@ def _assemble(
     outputs: list[OutputChange] | None = None,
     errored: bool = False,
 ) -> Plan:
-    from planguard.load.cfn_template import literal
-
+    """One Plan of `stacks`: their changes, every resource they know, and the
+    edges between them (within a stack, and through exports and imports)."""
     notes = list(notes or [])
+    changes, resources = _nodes(source, stacks)
+    found: dict[tuple[str, str], str] = {}
+
+    def link(a: str, b: str, via: str) -> None:
+        if a == b or a not in resources or b not in resources:
+            return
+        old = found.get((a, b))
+        if old is None or _VIA_ORDER.index(via) < _VIA_ORDER.index(old):
+            found[(a, b)] = via
+
+    exports = _stack_links(stacks, link)
+    unresolved = _import_links(stacks, exports, link)
+    if unresolved:
+        notes.append(
+            f"{unresolved} Fn::ImportValue reference(s) name an export that no template "
+            "given here defines; review the exporting stack together to see its dependents"
+        )
+    return Plan(
+        source=source,
+        kind=kind,
+        tool="cloudformation",
+        changes=changes,
+        resources=resources,
+        edges=[Edge(a, b, via) for (a, b), via in sorted(found.items())],
+        outputs=outputs or [],
+        predicted=predicted,
+        errored=errored,
+        notes=notes,
+    )
+
+
+def _nodes(source: str, stacks: list[_Stack]) -> tuple[list[Change], dict[str, Resource]]:
+    """The stacks' changes (one per address), and a resource for every address
+    a template or a change names."""
     changes: list[Change] = []
     resources: dict[str, Resource] = {}
     for stack in stacks:
@@ -343,15 +377,15 @@ def _assemble(
         if change.address in seen:
             raise InputError(source, f"two changes for {change.address}")
         seen.add(change.address)
+    return changes, resources
 
-    found: dict[tuple[str, str], str] = {}
 
-    def link(a: str, b: str, via: str) -> None:
-        if a == b or a not in resources or b not in resources:
-            return
-        old = found.get((a, b))
-        if old is None or _VIA_ORDER.index(via) < _VIA_ORDER.index(old):
-            found[(a, b)] = via
+def _stack_links(
+    stacks: list[_Stack], link: Callable[[str, str, str], None]
+) -> dict[str, list[str]]:
+    """Link the references inside each stack; return the exports each defines
+    (export name -> the addresses its value refers to)."""
+    from planguard.load.cfn_template import literal
 
     exports: dict[str, list[str]] = {}
     for stack in stacks:
@@ -376,6 +410,16 @@ def _assemble(
         if t is None:  # a template's graph is complete; the change set's is partial
             for a, dep, via in stack.cs_edges:
                 link(stack.prefix + a, stack.prefix + dep, via)
+    return exports
+
+
+def _import_links(
+    stacks: list[_Stack], exports: dict[str, list[str]], link: Callable[[str, str, str], None]
+) -> int:
+    """Link each Fn::ImportValue to what the export refers to; return how many
+    name no export given here."""
+    from planguard.load.cfn_template import literal
+
     unresolved = 0
     for stack in stacks:
         t = stack.template
@@ -389,23 +433,7 @@ def _assemble(
                     continue
                 for dep in exports[name]:
                     link(stack.prefix + lid, dep, "import")
-    if unresolved:
-        notes.append(
-            f"{unresolved} Fn::ImportValue reference(s) name an export that no template "
-            "given here defines; review the exporting stack together to see its dependents"
-        )
-    return Plan(
-        source=source,
-        kind=kind,
-        tool="cloudformation",
-        changes=changes,
-        resources=resources,
-        edges=[Edge(a, b, via) for (a, b), via in sorted(found.items())],
-        outputs=outputs or [],
-        predicted=predicted,
-        errored=errored,
-        notes=notes,
-    )
+    return unresolved
 
 
 def _templates_plan(templates: list[Template]) -> Plan:
