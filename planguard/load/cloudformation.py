@@ -514,10 +514,66 @@ def _fits(cs: ChangeSet, template: Template) -> bool:
 def _change_set_plan(
     change_sets: list[ChangeSet], templates: list[Template], notes: list[str]
 ) -> Plan:
+    """One plan of change sets (nested ones under their parents' stacks), with
+    the templates given alongside as their graphs or as unchanged stacks."""
     from planguard.load.cfn_changeset import causing_edges, to_change
 
+    parent = _parents(change_sets, notes)
+    paired, extra = _pair(change_sets, templates)
+    roots = [cs for cs in change_sets if id(cs) not in parent]
+    labels = _unique(
+        [cs.doc.StackName or _label(cs.path) for cs in roots] + [_label(t.path) for t in extra]
+    )
+    root_prefix = {}
+    many = len(labels) > 1
+    for label, cs in zip(labels, roots, strict=False):
+        root_prefix[id(cs)] = f"{label}/" if many else ""
+    stacks: list[_Stack] = []
+    errored = False
+    for cs in change_sets:
+        prefix = root_prefix[id(_root(cs, parent))] + "".join(
+            f"{lid}/" for lid in _chain(cs, parent)
+        )
+        t = paired.get(id(cs))
+        noecho = cs.noecho | (t.noecho if t else frozenset())
+        changes = [to_change(cs, rc, prefix, t, noecho) for rc in cs.changes]
+        if t is not None:
+            changes.extend(_noop_changes(t, prefix, cs.ids))
+        stacks.append(
+            _Stack(
+                prefix,
+                cs.doc.StackName or _label(cs.path),
+                t,
+                changes=changes,
+                cs_edges=[e for rc in cs.changes for e in causing_edges(rc)],
+            )
+        )
+        status = cs.doc.Status or ""
+        if status == "FAILED":
+            why = cs.doc.StatusReason or "no reason given"
+            if "didn't contain changes" not in why and "No updates" not in why:
+                errored = True
+            notes.append(f"{cs.path}: change set status FAILED: {why}")
+    for label, t in zip(labels[len(roots) :], extra, strict=True):
+        prefix = f"{label}/" if many else ""
+        stacks.append(_Stack(prefix, label, t, changes=_noop_changes(t, prefix, set())))
+    if not templates:
+        notes.append(
+            "change set reviewed without its template: dependencies are only those the "
+            "change set names (give the template alongside for the full graph)"
+        )
+    source = ", ".join([cs.path for cs in change_sets] + [t.path for t in templates])
+    return _assemble(source, PlanKind.CFN_CHANGE_SET, stacks, notes=notes, errored=errored)
+
+
+# A nested change set -> (its parent, the parent's logical id of the nested stack).
+_Parents = dict[int, tuple["ChangeSet", str]]
+
+
+def _parents(change_sets: list[ChangeSet], notes: list[str]) -> _Parents:
+    """Each nested change set's parent, by id(); a note for one given without it."""
     by_id = {cs.doc.ChangeSetId: cs for cs in change_sets if cs.doc.ChangeSetId}
-    parent: dict[int, tuple[ChangeSet, str]] = {}  # id(child) -> (parent, logical id)
+    parent: _Parents = {}
     for cs in change_sets:
         pid = cs.doc.ParentChangeSetId
         if not pid:
@@ -550,27 +606,35 @@ def _change_set_plan(
                 "change that points at it",
             )
         parent[id(cs)] = (up, link)
+    return parent
 
-    def chain(cs: ChangeSet) -> list[str]:
-        out: list[str] = []
-        seen = {id(cs)}
-        while id(cs) in parent:
-            cs, lid = parent[id(cs)]
-            if id(cs) in seen:
-                raise InputError(cs.path, "nested change sets refer to each other in a loop")
-            seen.add(id(cs))
-            out.append(lid)
-        return out[::-1]
 
-    def root(cs: ChangeSet) -> ChangeSet:
-        while id(cs) in parent:
-            cs = parent[id(cs)][0]
-        return cs
+def _chain(cs: ChangeSet, parent: _Parents) -> list[str]:
+    """The logical ids of the nested stacks from the root stack down to `cs`."""
+    out: list[str] = []
+    seen = {id(cs)}
+    while id(cs) in parent:
+        cs, lid = parent[id(cs)]
+        if id(cs) in seen:
+            raise InputError(cs.path, "nested change sets refer to each other in a loop")
+        seen.add(id(cs))
+        out.append(lid)
+    return out[::-1]
 
-    # Pair templates with change sets by content (see the module docstring).
+
+def _root(cs: ChangeSet, parent: _Parents) -> ChangeSet:
+    while id(cs) in parent:
+        cs = parent[id(cs)][0]
+    return cs
+
+
+def _pair(
+    change_sets: list[ChangeSet], templates: list[Template]
+) -> tuple[dict[int, Template], list[Template]]:
+    """Templates paired with change sets by content (see the module docstring):
+    by id() of the change set, and the templates that fit none."""
     paired: dict[int, Template] = {}
     extra: list[Template] = []
-    t: Template | None  # a template here; further down, a change set's (if it has one)
     for t in templates:
         match = next((cs for cs in change_sets if id(cs) not in paired and _fits(cs, t)), None)
         if match is not None:
@@ -592,46 +656,4 @@ def _change_set_plan(
             f"does not match change set {cs.path}: the template {why} "
             "(give the template the change set was created from)",
         )
-
-    roots = [cs for cs in change_sets if id(cs) not in parent]
-    labels = _unique(
-        [cs.doc.StackName or _label(cs.path) for cs in roots] + [_label(t.path) for t in extra]
-    )
-    root_prefix = {}
-    many = len(labels) > 1
-    for label, cs in zip(labels, roots, strict=False):
-        root_prefix[id(cs)] = f"{label}/" if many else ""
-    stacks: list[_Stack] = []
-    errored = False
-    for cs in change_sets:
-        prefix = root_prefix[id(root(cs))] + "".join(f"{lid}/" for lid in chain(cs))
-        t = paired.get(id(cs))
-        noecho = cs.noecho | (t.noecho if t else frozenset())
-        changes = [to_change(cs, rc, prefix, t, noecho) for rc in cs.changes]
-        if t is not None:
-            changes.extend(_noop_changes(t, prefix, cs.ids))
-        stacks.append(
-            _Stack(
-                prefix,
-                cs.doc.StackName or _label(cs.path),
-                t,
-                changes=changes,
-                cs_edges=[e for rc in cs.changes for e in causing_edges(rc)],
-            )
-        )
-        status = cs.doc.Status or ""
-        if status == "FAILED":
-            why = cs.doc.StatusReason or "no reason given"
-            if "didn't contain changes" not in why and "No updates" not in why:
-                errored = True
-            notes.append(f"{cs.path}: change set status FAILED: {why}")
-    for label, t in zip(labels[len(roots) :], extra, strict=True):
-        prefix = f"{label}/" if many else ""
-        stacks.append(_Stack(prefix, label, t, changes=_noop_changes(t, prefix, set())))
-    if not templates:
-        notes.append(
-            "change set reviewed without its template: dependencies are only those the "
-            "change set names (give the template alongside for the full graph)"
-        )
-    source = ", ".join([cs.path for cs in change_sets] + [t.path for t in templates])
-    return _assemble(source, PlanKind.CFN_CHANGE_SET, stacks, notes=notes, errored=errored)
+    return paired, extra
