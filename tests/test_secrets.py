@@ -17,6 +17,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shutil
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -472,3 +475,35 @@ def test_values_read_after_release_raise_not_vanish() -> None:
     ):
         with pytest.raises(ReleasedError):
             read()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'resource "aws_db_instance" "db" {\n  password = <<EOT\n' + MARK + "heredoc-body\n",
+        'resource "tls_private_key" "k" {\n  private_key_pem = <<EOT\n-----BEGIN RSA PRIVATE KEY'
+        "-----\n" + MARK + "pem\n",
+        'resource "aws_db_instance" "db" {\n  password = "' + MARK + "unterminated\n",
+        'resource "aws_db_instance" "db" {\n  password = ' + MARK + "bare stray ¤\n}\n",
+    ],
+    ids=["heredoc", "pem", "string", "bare"],
+)
+@pytest.mark.parametrize("how", ["beside-a-plan", "hcl"])
+def test_hcl_parse_errors_quote_nothing(tmp_path: Path, source: str, how: str) -> None:
+    """The HCL parser's message quoted its token: for an unterminated heredoc,
+    the body and the rest of the file. Now: file, line, column, and the kind."""
+    (tmp_path / "main.tf").write_text(source)
+    shutil.copy(FIXTURES / "checks/PG101/bad.json", tmp_path / "plan.json")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    args = ["review", "plan.json"] if how == "beside-a-plan" else ["review", "--hcl", "."]
+    proc = subprocess.run(
+        [sys.executable, "-m", "planguard", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert MARK not in proc.stderr + proc.stdout
+    assert proc.stderr.startswith("planguard: error: main.tf:")
+    assert "cannot parse HCL: " in proc.stderr

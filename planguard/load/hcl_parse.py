@@ -192,11 +192,41 @@ def _parse(path: str, text: str) -> Any:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         where = f"{path}:{line}" if isinstance(line, int) and line > 0 else path
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        detail = re.sub(r"\s*at line \d+, column \d+\.?$", "", detail)
+        detail = _problem(exc)
         if isinstance(column, int) and column > 0:
             detail = f"{detail} (column {column})"
         raise InputError(where, f"cannot parse HCL: {detail}") from None
+
+
+# Token kinds of the HCL grammar, in words.
+_TOKEN_WORDS = {
+    "STRING_CHARS": "text",
+    "INT_LITERAL": "number",
+    "FLOAT_LITERAL": "number",
+    "NAME": "name",
+    "INTERP_START": "`${`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "EQ": "`=`",
+}
+
+
+def _problem(exc: Exception) -> str:
+    """The kind of problem, never the input's text: the lexer's token can be a
+    whole unterminated heredoc (a password, a private key) to the file's end."""
+    token = getattr(exc, "token", None)
+    kind = getattr(token, "type", None)
+    if kind == "$END":
+        return "unexpected end of file (an unclosed block, string or heredoc?)"
+    if token is not None and str(token).startswith("<<"):
+        return "a heredoc that is never closed"
+    if isinstance(kind, str):
+        return f"unexpected {_TOKEN_WORDS.get(kind, kind.lower().replace('_', ' '))}"
+    if exc.__class__.__name__ == "UnexpectedCharacters":
+        return "unexpected character"
+    return f"not valid HCL ({type(exc).__name__})"
 
 
 def _blocks(start: Any) -> Iterable[tuple[list[str], Any, int, int]]:
