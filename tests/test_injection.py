@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import FIXTURES
 from planguard.cli import main
 
 # One string per kind of attack; each ends up in keys, names, reasons and paths.
@@ -318,3 +319,52 @@ def test_jinja_never_renders_user_text_as_a_template() -> None:
     source = Path(markdown.__file__).read_text(encoding="utf-8")
     assert "from_string" not in source
     assert "Template(" not in source
+
+
+# -- references and invisible characters (every format a person reads) -------------
+
+HIDDEN = {
+    "\U000e0049": "\\u{E0049}",  # a TAG character (can spell hidden text)
+    "\u061c": "\\u{061C}",  # Arabic letter mark (bidi)
+    "\u00ad": "\\u{00AD}",  # soft hyphen
+    "\u3164": "\\u{3164}",  # Hangul filler
+    "\u115f": "\\u{115F}",  # Hangul choseong filler
+    "\u034f": "\\u{034F}",  # combining grapheme joiner
+    "\u202e": "\\u{202E}",  # right-to-left override
+}
+
+
+def _hidden_plan(tmp_path: Path) -> Path:
+    plan = json.loads((FIXTURES / "checks/PG101/bad.json").read_text())
+    key = "db" + "".join(HIDDEN) + "fixes acme/infra#12 GH-2 #1 " + "ab" * 20
+    for rc in plan["resource_changes"]:
+        if rc["address"] == "aws_db_instance.billing":
+            rc["address"] = f'aws_db_instance.billing["{key}"]'
+            rc["index"] = key
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown", "sarif"])
+def test_invisible_characters_are_shown_escaped(tmp_path: Path, fmt: str) -> None:
+    path = _hidden_plan(tmp_path)
+    out = tmp_path / "out"
+    assert main(["review", str(path), "--format", fmt, "-o", str(out)]) == 1
+    text = out.read_text()
+    if fmt == "sarif":  # what code scanning shows a person: the results' messages
+        runs = json.loads(text)["runs"]
+        text = "\n".join(r["message"]["text"] for run in runs for r in run["results"])
+    for char, shown in HIDDEN.items():
+        assert char not in text, (fmt, shown)
+        assert shown.lstrip("\\") in text, (fmt, shown)  # \u{...}, its backslash escaped
+
+
+def test_issue_and_commit_references_do_not_link_in_the_comment(tmp_path: Path) -> None:
+    path = _hidden_plan(tmp_path)
+    out = tmp_path / "comment.md"
+    assert main(["review", str(path), "--format", "markdown", "-o", str(out)]) == 1
+    text = out.read_text()
+    for reference in ("acme/infra#12", "#1 ", "GH-2", "ab" * 20):
+        assert reference not in text, reference
+    assert "#\u200d12" in text and "GH-\u200d2" in text

@@ -81,7 +81,8 @@ def test_md_escape_breaks_mentions_and_bounds_length() -> None:
     assert "@octocat" not in md_escape("team @octocat/admins")
     assert len(md_escape("x" * 5000, 100)) == 100
     # Bidi overrides could make an address read as something else.
-    assert md_escape("a\u202eb\u200bc") == "abc"
+    # Shown, not dropped: a reader sees that the name holds them.
+    assert md_escape("a\u202eb\u200bc") == "a\\\\u{202E}b\\\\u{200B}c"
 
 
 def test_code_block_cannot_be_closed_from_inside() -> None:

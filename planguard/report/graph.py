@@ -12,6 +12,7 @@ import msgspec
 
 from planguard.graph import DependencyGraph
 from planguard.model import DESTRUCTIVE, Action
+from planguard.report.visible import show_hidden
 
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.\-/:\[\]]")
 
@@ -62,7 +63,7 @@ def to_json(graph: DependencyGraph, only: set[str] | None = None) -> str:
 
 def mermaid_label(text: str) -> str:
     """Mermaid has no escape for quotes inside labels; use its #code; entities."""
-    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", text)
+    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", show_hidden(text))
 
 
 def to_mermaid(
@@ -91,6 +92,7 @@ def to_mermaid(
 
 
 def dot_label(text: str) -> str:
+    text = show_hidden(text)
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
+from planguard.report.visible import show_hidden
+
 TEXT_LIMIT = 1000  # characters of one user string (a message, a reason)
 
 # Line breaks and other control characters would end a table row or a list
-# item; bidi overrides and zero-width characters can disguise an address.
+# item. (Invisible and bidi characters are shown escaped: planguard.report.visible.)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 # Markdown punctuation that can start emphasis, links, code spans, table cells,
 # strikethrough or math; a backslash makes each literal (CommonMark §2.4).
@@ -25,6 +26,13 @@ _ZWJ = "\u200d"
 # GFM turns bare URLs into links (the autolink extension); a crafted name must
 # not become a link in a comment the bot signs.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
+# GitHub also links and cross-references issues and pull requests (#12,
+# GH-12, owner/repo#12) and commits (a full SHA): a for_each key "fixes
+# acme/infra#12" would close an issue. A zero-width joiner breaks each.
+# (Shorter hex runs are left alone: they are mostly cloud ids, which readers copy.)
+_REFERENCE = re.compile(
+    r"(?<=#)(?=\d)|(?i:(?<=\bgh-))(?=\d)|(?<=\b[0-9a-fA-F]{6})(?=[0-9a-fA-F]{34}\b)"
+)
 # One table for every character md_escape rewrites (str.translate, one pass in C).
 _ESCAPES = {
     **{ord(ch): "\\" + ch for ch in _MD_PUNCT},
@@ -41,10 +49,10 @@ def md_escape(value: object, limit: int = TEXT_LIMIT) -> str:
     Safe in paragraphs, list items, table cells and inside <code>…</code>.
     Not for HTML blocks (<summary>) or code fences: those get fixed text only.
     """
-    text = _INVISIBLE.sub("", _CONTROL.sub(" ", str(value)))
+    text = _CONTROL.sub(" ", str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = _AUTOLINK.sub(_ZWJ, text)
+    text = _REFERENCE.sub(_ZWJ, _AUTOLINK.sub(_ZWJ, show_hidden(text)))
     return text.translate(_ESCAPES)
 
 
@@ -68,7 +76,7 @@ def code_block(value: str, lang: str = "", indent: int = 0) -> str:
     A fence ends only at a run of at least as many backticks as opened it
     (CommonMark §4.5), so the fence is one longer than any run inside.
     """
-    text = _FENCE_CONTROL.sub("", _INVISIBLE.sub("", value.replace("\r\n", "\n")))
+    text = _FENCE_CONTROL.sub("", show_hidden(value.replace("\r\n", "\n")))
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
     fence = "`" * max(3, longest + 1)
     pad = " " * indent

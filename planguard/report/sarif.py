@@ -24,6 +24,7 @@ from urllib.parse import quote
 import msgspec
 
 from planguard.findings import CheckMeta, Finding, Severity
+from planguard.report.visible import show_hidden
 from planguard.review import Review
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -119,7 +120,7 @@ def _message(f: Finding) -> str:
     parts += [f"- {d}" for d in f.details]
     if f.suggestion:
         parts += ["Suggested fix:", f.suggestion]
-    return "\n".join(parts)
+    return show_hidden("\n".join(parts))  # GitHub shows it to a person
 
 
 def _location(review: Review, f: Finding) -> dict[str, Any]:
