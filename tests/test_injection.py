@@ -368,3 +368,20 @@ def test_issue_and_commit_references_do_not_link_in_the_comment(tmp_path: Path) 
     for reference in ("acme/infra#12", "#1 ", "GH-2", "ab" * 20):
         assert reference not in text, reference
     assert "#\u200d12" in text and "GH-\u200d2" in text
+
+
+def test_a_huge_key_is_shown_cut_with_its_length(tmp_path: Path) -> None:
+    """A 2,000,000-character for_each key is shown as its ends and its length."""
+    plan = json.loads((FIXTURES / "checks/PG101/bad.json").read_text())
+    key = "k" * 1_000_000 + "z" * 1_000_000
+    for rc in plan["resource_changes"]:
+        if rc["address"] == "aws_db_instance.billing":
+            rc["address"] = f'aws_db_instance.billing["{key}"]'
+            rc["index"] = key
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    out = tmp_path / "out.txt"
+    assert main(["review", str(path), "-o", str(out)]) == 1
+    text = out.read_text()
+    assert "characters)…" in text
+    assert len(text) < 50_000

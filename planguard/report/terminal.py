@@ -16,7 +16,7 @@ from rich.text import Text
 
 from planguard.findings import Finding, Severity
 from planguard.report.common import counts_row, destructive_rows, proceed
-from planguard.report.visible import show_hidden
+from planguard.report.visible import elide, show_hidden
 from planguard.review import PlanReview, Review
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ def escape(text: str) -> str:
 
 def printable(text: str) -> str:
     """No escape sequences, and no character a person cannot see, on a terminal."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in show_hidden(text))
+    text = show_hidden(elide(text))
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 STYLE = {

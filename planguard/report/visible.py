@@ -23,3 +23,13 @@ _HIDDEN = re.compile(
 def show_hidden(text: str) -> str:
     """`text` with each invisible or reordering character written as \\u{XXXX}."""
     return _HIDDEN.sub(lambda m: f"\\u{{{ord(m.group()):04X}}}", text)
+
+
+def elide(text: str, limit: int = 1000) -> str:
+    """`text` bounded to about `limit` characters, cut in the middle with its
+    length said, so that what renders it stays linear in the input (a
+    2-million-character for_each key once took seconds to wrap)."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…({len(text):,} characters)…{text[-half:]}"
