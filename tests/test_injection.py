@@ -312,13 +312,14 @@ def test_workflow_commands_cannot_be_started(text: str) -> None:
 
 def test_jinja_never_renders_user_text_as_a_template() -> None:
     """Templates are files; user text only ever arrives as data."""
-    from planguard.report import markdown
+    from planguard.report import markdown, markdown_env, markdown_text
 
     env = markdown._environment()
     assert not isinstance(env.loader, type(None))
-    source = Path(markdown.__file__).read_text(encoding="utf-8")
-    assert "from_string" not in source
-    assert "Template(" not in source
+    for module in (markdown, markdown_env, markdown_text):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert "from_string" not in source, module.__name__
+        assert "Template(" not in source, module.__name__
 
 
 # -- references and invisible characters (every format a person reads) -------------

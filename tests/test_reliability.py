@@ -625,3 +625,38 @@ def test_only_regular_files_are_read(tmp_path: Path, args: list[str], kind: str)
         timeout=60,
     )
     assert_refused(out, special, "not a regular file")
+
+
+def test_change_sets_naming_each_other_as_parent_are_refused(tmp_path: Path) -> None:
+    """Two change sets each the other's parent made the loader loop forever."""
+
+    def change_set(name: str, parent: str) -> dict:
+        return {
+            "ChangeSetName": name,
+            "ChangeSetId": f"arn:aws:cloudformation:eu-west-1:1:changeSet/{name}/1",
+            "ParentChangeSetId": f"arn:aws:cloudformation:eu-west-1:1:changeSet/{parent}/1",
+            "StackName": name,
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Modify",
+                        "LogicalResourceId": parent.capitalize(),
+                        "ResourceType": "AWS::CloudFormation::Stack",
+                        "ChangeSetId": f"arn:aws:cloudformation:eu-west-1:1:changeSet/{parent}/1",
+                    },
+                }
+            ],
+        }
+
+    (tmp_path / "a.json").write_text(json.dumps(change_set("a", "b")))
+    (tmp_path / "b.json").write_text(json.dumps(change_set("b", "a")))
+    out = subprocess.run(
+        [sys.executable, "-m", "planguard", "review", "a.json", "b.json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert_refused(out, ".json", "nested change sets refer to each other in a loop")

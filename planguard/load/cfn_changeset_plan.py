@@ -134,8 +134,12 @@ def _chain(cs: ChangeSet, parent: _Parents) -> list[str]:
 
 
 def _root(cs: ChangeSet, parent: _Parents) -> ChangeSet:
+    seen = {id(cs)}
     while id(cs) in parent:
         cs = parent[id(cs)][0]
+        if id(cs) in seen:  # two change sets naming each other as parent
+            raise InputError(cs.path, "nested change sets refer to each other in a loop")
+        seen.add(id(cs))
     return cs
 
 
