@@ -25,7 +25,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 from helpers import ROOT
 
@@ -250,17 +249,6 @@ def low_level_uses() -> list[str]:
 
 # -- the rules -------------------------------------------------------------------
 
-# Found today; each rule below that fails because of them is marked xfail(strict):
-# when they are gone it passes, the strict marker turns that into a failure, and
-# the marker (and the entry here) should be dropped.
-KNOWN_CYCLES = [
-    # load/__init__.py imports load.cloudformation inside load() and _kind();
-    # load/cloudformation.py imports read_bytes, decode_object and to_utf8 back
-    # from the package inside its functions.
-    ["planguard.load", "planguard.load.cloudformation"],
-]
-
-
 def _describe_cycle(cycle: list[str]) -> str:
     steps = zip(cycle, [*cycle[1:], cycle[0]], strict=True)
     return " -> ".join([*cycle, cycle[0]]) + ": " + "; ".join(_where(a, b) for a, b in steps)
@@ -322,23 +310,10 @@ def test_the_detectors_see_what_they_look_for() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import cycle planguard.load -> planguard.load.cloudformation -> planguard.load "
-    "(function-level imports both ways); drop this marker once it is gone",
-)
 def test_no_import_cycles() -> None:
     cycles = import_cycles()
     assert not cycles, "import cycles among planguard modules (shortest first):\n" + "\n".join(
         _describe_cycle(c) for c in cycles
-    )
-
-
-def test_no_import_cycles_but_the_known_ones() -> None:
-    """Until the known cycles are gone, no new one joins them."""
-    new = [c for c in import_cycles() if c not in KNOWN_CYCLES]
-    assert not new, "new import cycles among planguard modules (shortest first):\n" + "\n".join(
-        _describe_cycle(c) for c in new
     )
 
 

@@ -53,9 +53,9 @@ from planguard.load.cfn_stacks import Stack, assemble, noop_changes, stack_label
 from planguard.model import OutputChange, Plan, PlanKind
 
 if TYPE_CHECKING:
-    from planguard.load import LoadOptions
     from planguard.load.cfn_changeset import ChangeSet
     from planguard.load.cfn_template import Template
+    from planguard.load.files import LoadOptions
 
 _YAML_TEMPLATE = re.compile(rb"^(Resources|AWSTemplateFormatVersion)[ \t]*:", re.MULTILINE)
 _MAX_ASSEMBLY_DEPTH = 8
@@ -76,7 +76,7 @@ def is_cdk_out(path: str) -> bool:
 def read_cdk_out(path: str, max_bytes: int) -> list[tuple[str, str, Any, bytes]]:
     """The stack templates of a CDK cloud assembly (manifest.json artifacts of type
     aws:cloudformation:stack, and nested assemblies of CDK stages)."""
-    from planguard.load import read_bytes
+    from planguard.load.files import read_bytes
 
     try:
         root = Path(path).resolve(strict=True)
@@ -140,7 +140,7 @@ def read_cdk_out(path: str, max_bytes: int) -> list[tuple[str, str, Any, bytes]]
 
 
 def _json(path: str, data: bytes) -> dict[str, Any]:
-    from planguard.load import decode_object
+    from planguard.load.files import decode_object
 
     return decode_object(path, data)
 
@@ -150,8 +150,8 @@ def _json(path: str, data: bytes) -> dict[str, Any]:
 
 def load_template_text(path_label: str, text: bytes) -> Template:
     """A template from bytes held in memory (e.g. `git show base:template.yaml`)."""
-    from planguard.load import to_utf8
     from planguard.load.cfn_template import decode
+    from planguard.load.files import to_utf8
 
     return decode(path_label, to_utf8(path_label, text))
 
@@ -160,7 +160,7 @@ def _read_before(spec: str, max_bytes: int) -> bytes:
     """A `--before` template: a file, or `REF:PATH` for the file at a git ref
     (`origin/main:stacks/app.yaml`), so a branch is compared with its base."""
     from planguard import gitutil
-    from planguard.load import read_bytes
+    from planguard.load.files import read_bytes
 
     if os.path.exists(spec) or ":" not in spec:
         return read_bytes(spec, max_bytes)
@@ -193,8 +193,8 @@ def build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> lis
 
 
 def _build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> list[Plan]:
-    from planguard.load import read_bytes
     from planguard.load.cfn_changeset import decode as decode_change_set
+    from planguard.load.files import read_bytes
 
     change_sets: list[ChangeSet] = []
     templates: list[Template] = []

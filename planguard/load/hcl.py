@@ -17,7 +17,8 @@ from typing import Any
 import msgspec
 
 from planguard.errors import InputError
-from planguard.load import has_sources, hcl_parse, tfaddr
+from planguard.load import hcl_parse, tfaddr
+from planguard.load.files import has_sources
 from planguard.load.hcl_parse import Configuration, ResourceBlock, Source
 from planguard.load.hcl_predict import predict
 from planguard.load.hcl_sources import EmptySource, GitSource, WorkTree
