@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from planguard.github import GitHub
 
 
-
 class TrustError(PlanguardError):
     """The trusted commit cannot be read (exit 2 where it is asked for by name)."""
 

@@ -37,8 +37,9 @@ def _by_address(plan):
 
 def _corpus(kind: str) -> list[str]:
     with open(ROOT / "MANIFEST.tsv", encoding="utf-8") as fh:
-        return sorted(row["local_file"] for row in csv.DictReader(fh, delimiter="\t")
-                      if row["format"] == kind)
+        return sorted(
+            row["local_file"] for row in csv.DictReader(fh, delimiter="\t") if row["format"] == kind
+        )
 
 
 def test_manifest_lists_every_corpus_file():
@@ -49,8 +50,11 @@ def test_manifest_lists_every_corpus_file():
 
 # The raw ResourceChange says what CloudFormation will do; counts must follow it.
 _EXPECTED_KEY = {
-    ("Add", None): "create", ("Add", "True"): "create", ("Remove", None): "delete",
-    ("Modify", "False"): "update", ("Modify", "True"): "replace",
+    ("Add", None): "create",
+    ("Add", "True"): "create",
+    ("Remove", None): "delete",
+    ("Modify", "False"): "update",
+    ("Modify", "True"): "replace",
 }
 
 
@@ -76,7 +80,10 @@ def test_corpus_change_set_totals():
         for key, n in _load(ROOT / name).counts().items():
             totals[key] += n
     assert (totals["create"], totals["update"], totals["replace"], totals["delete"]) == (
-        78, 51, 14, 5
+        78,
+        51,
+        14,
+        5,
     )
 
 
@@ -89,10 +96,13 @@ def test_every_corpus_template_loads(name):
 
 
 def test_recorded_replacement_with_dependent():
-    plan = _load(CORPUS / (
-        "test_change_set_ref__TestChangeSetRef-test_immutable_property_update_causes_resource_"
-        "replacement__describe-change-set-2-prop-values.json"
-    ))
+    plan = _load(
+        CORPUS
+        / (
+            "test_change_set_ref__TestChangeSetRef-test_immutable_property_update_causes_resource_"
+            "replacement__describe-change-set-2-prop-values.json"
+        )
+    )
     topic1, topic2 = plan.changes
     assert topic1.action is Action.REPLACE
     assert topic1.replace_paths == (("Properties", "TopicName"),)
@@ -178,7 +188,8 @@ def test_dynamic_is_a_possible_replacement():
 
 def test_vpc_replacement_graph_across_stacks():
     plan = _load(
-        CS / "vpc-replace/changeset.json", CS / "vpc-replace/network.yaml",
+        CS / "vpc-replace/changeset.json",
+        CS / "vpc-replace/network.yaml",
         CS / "vpc-replace/app.yaml",
     )
     edges = {(e.dependent, e.dependency, e.via) for e in plan.edges}
@@ -208,12 +219,18 @@ def test_vpc_replacement_graph_across_stacks():
 
 def test_nested_change_sets_join_under_parent():
     plan = _load(
-        CS / "nested/child-changeset.json", CS / "nested/parent-changeset.json",
-        CS / "nested/storage.yaml", CS / "nested/parent.yaml",
+        CS / "nested/child-changeset.json",
+        CS / "nested/parent-changeset.json",
+        CS / "nested/storage.yaml",
+        CS / "nested/parent.yaml",
     )
     changes = _by_address(plan)
     assert set(changes) == {
-        "Storage", "Queue", "Consumer", "Storage/DataBucket", "Storage/DataBucketPolicy",
+        "Storage",
+        "Queue",
+        "Consumer",
+        "Storage/DataBucket",
+        "Storage/DataBucketPolicy",
     }
     bucket = changes["Storage/DataBucket"]
     assert bucket.action is Action.REPLACE
@@ -245,17 +262,34 @@ def test_cdk_out_refuses_symlink_loops_and_escapes(tmp_path):
     out = tmp_path / "cdk.out"
     out.mkdir()
     (out / "loop").symlink_to(out)
-    (out / "manifest.json").write_text(json.dumps({"artifacts": {
-        "Stage": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "loop"}},
-    }}))
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "artifacts": {
+                    "Stage": {
+                        "type": "cdk:cloud-assembly",
+                        "properties": {"directoryName": "loop"},
+                    },
+                }
+            }
+        )
+    )
     with pytest.raises(InputError, match="loop"):
         load([str(out)])
     secret = tmp_path / "outside.template.json"
     secret.write_text('{"Resources": {}}')
-    (out / "manifest.json").write_text(json.dumps({"artifacts": {
-        "S": {"type": "aws:cloudformation:stack",
-              "properties": {"templateFile": "../outside.template.json"}},
-    }}))
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "artifacts": {
+                    "S": {
+                        "type": "aws:cloudformation:stack",
+                        "properties": {"templateFile": "../outside.template.json"},
+                    },
+                }
+            }
+        )
+    )
     with pytest.raises(InputError, match="outside"):
         load([str(out)])
 
@@ -266,8 +300,9 @@ PAIRS = ROOT / "pairs"
 
 
 def test_template_pair_prediction():
-    plan = _load(before=[str(PAIRS / "orders-before.yaml")],
-                 after=[str(PAIRS / "orders-after.yaml")])
+    plan = _load(
+        before=[str(PAIRS / "orders-before.yaml")], after=[str(PAIRS / "orders-after.yaml")]
+    )
     assert plan.predicted and plan.kind is PlanKind.CFN_TEMPLATES
     assert any("predicted" in n for n in plan.notes)
     changes = _by_address(plan)
@@ -297,12 +332,16 @@ def test_template_pair_prediction():
 
 def test_prediction_agrees_with_recorded_change_set():
     """The pair behind a change set localstack recorded from AWS predicts the same."""
-    predicted = _load(before=[str(PAIRS / "topics-before.yaml")],
-                      after=[str(PAIRS / "topics-after.yaml")])
-    recorded = _load(CORPUS / (
-        "test_change_set_ref__TestChangeSetRef-test_immutable_property_update_causes_resource_"
-        "replacement__describe-change-set-2-prop-values.json"
-    ))
+    predicted = _load(
+        before=[str(PAIRS / "topics-before.yaml")], after=[str(PAIRS / "topics-after.yaml")]
+    )
+    recorded = _load(
+        CORPUS
+        / (
+            "test_change_set_ref__TestChangeSetRef-test_immutable_property_update_causes_resource_"
+            "replacement__describe-change-set-2-prop-values.json"
+        )
+    )
     shape = [(c.address, c.action, c.replace_paths) for c in recorded.changes]
     assert [(c.address, c.action, c.replace_paths) for c in predicted.changes] == shape
 
@@ -335,14 +374,24 @@ def test_git_ref_form_with_template_text():
 
 def test_before_after_counts_must_match():
     with pytest.raises(InputError, match="pair by position"):
-        load([], LoadOptions(before=[str(PAIRS / "topics-before.yaml")] * 2,
-                             after=[str(PAIRS / "topics-after.yaml")]))
+        load(
+            [],
+            LoadOptions(
+                before=[str(PAIRS / "topics-before.yaml")] * 2,
+                after=[str(PAIRS / "topics-after.yaml")],
+            ),
+        )
 
 
 # -- secrets ----------------------------------------------------------------------
 
-SECRETS = ("correct-horse-battery", "old-secret-value-1", "new-secret-value-2",
-           "{{resolve:", "ssm-secure")
+SECRETS = (
+    "correct-horse-battery",
+    "old-secret-value-1",
+    "new-secret-value-2",
+    "{{resolve:",
+    "ssm-secure",
+)
 
 
 def _all_reads(plan) -> str:
@@ -372,8 +421,9 @@ def test_noecho_reference_masked_through_template():
 
 
 def test_template_secrets_masked_in_predictions():
-    plan = _load(before=[str(PAIRS / "orders-before.yaml")],
-                 after=[str(PAIRS / "orders-after.yaml")])
+    plan = _load(
+        before=[str(PAIRS / "orders-before.yaml")], after=[str(PAIRS / "orders-after.yaml")]
+    )
     changes = _by_address(plan)
     assert changes["Database"].after("Properties", "MasterUserPassword") == SENSITIVE
     # A dynamic reference in the middle of a string is masked too.
@@ -428,6 +478,7 @@ def test_cloudformation_not_imported_for_terraform_only():
         "print(any(m.startswith('cfnlint') for m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT.parent.parent)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert out.stdout.strip() == "False"

@@ -30,8 +30,13 @@ TABLE = [
     ("AWS::RDS::DBInstance", "DBInstanceClass", "db.t3.small", "db.t3.large", FALSE),
     ("AWS::RDS::DBInstance", "DeletionProtection", "true", "false", FALSE),
     ("AWS::S3::Bucket", "BucketName", "logs-a", "logs-b", TRUE),
-    ("AWS::S3::Bucket", "VersioningConfiguration", "{Status: Enabled}", "{Status: Suspended}",
-     FALSE),
+    (
+        "AWS::S3::Bucket",
+        "VersioningConfiguration",
+        "{Status: Enabled}",
+        "{Status: Suspended}",
+        FALSE,
+    ),
     ("AWS::SNS::Topic", "TopicName", "alerts", "alarms", TRUE),
     ("AWS::SNS::Topic", "FifoTopic", "false", "true", TRUE),
     ("AWS::SNS::Topic", "DisplayName", "Alerts", "Alarms", FALSE),
@@ -44,8 +49,13 @@ TABLE = [
     ("AWS::EC2::Subnet", "Ipv6CidrBlock", "2600:1f18::/64", "2600:1f19::/64", COND),
     ("AWS::EC2::Subnet", "MapPublicIpOnLaunch", "false", "true", FALSE),
     ("AWS::DynamoDB::Table", "TableName", "orders", "orders-v2", TRUE),
-    ("AWS::DynamoDB::Table", "KeySchema", "[{AttributeName: id, KeyType: HASH}]",
-     "[{AttributeName: pk, KeyType: HASH}]", COND),
+    (
+        "AWS::DynamoDB::Table",
+        "KeySchema",
+        "[{AttributeName: id, KeyType: HASH}]",
+        "[{AttributeName: pk, KeyType: HASH}]",
+        COND,
+    ),
     ("AWS::DynamoDB::Table", "BillingMode", "PROVISIONED", "PAY_PER_REQUEST", FALSE),
     ("AWS::SQS::Queue", "QueueName", "jobs", "tasks", TRUE),
     ("AWS::SQS::Queue", "FifoQueue", "false", "true", TRUE),
@@ -58,9 +68,13 @@ TABLE = [
     ("AWS::IAM::Role", "MaxSessionDuration", "3600", "7200", FALSE),
     ("AWS::EC2::SecurityGroup", "GroupName", "web", "www", TRUE),
     ("AWS::EC2::SecurityGroup", "GroupDescription", "web", "www", TRUE),
-    ("AWS::EC2::SecurityGroup", "SecurityGroupIngress",
-     "[{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.0.0.0/8}]",
-     "[{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}]", FALSE),
+    (
+        "AWS::EC2::SecurityGroup",
+        "SecurityGroupIngress",
+        "[{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.0.0.0/8}]",
+        "[{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}]",
+        FALSE,
+    ),
     ("AWS::Logs::LogGroup", "LogGroupName", "/app/a", "/app/b", TRUE),
     ("AWS::Logs::LogGroup", "RetentionInDays", "30", "90", FALSE),
     ("AWS::KMS::Alias", "AliasName", "alias/a", "alias/b", TRUE),
@@ -92,11 +106,7 @@ def test_table_is_large_and_mixed():
 
 def _template(rtype: str, prop: str, value: str) -> bytes:
     return (
-        "Resources:\n"
-        "  Subject:\n"
-        f"    Type: {rtype}\n"
-        "    Properties:\n"
-        f"      {prop}: {value}\n"
+        f"Resources:\n  Subject:\n    Type: {rtype}\n    Properties:\n      {prop}: {value}\n"
     ).encode()
 
 
@@ -122,16 +132,16 @@ def test_predicted_replacement(rtype, prop, old, new, expected):
     assert change.conditional is (expected == COND)
     assert change.replace_paths == (("Properties", prop),)
     recreation = "Always" if expected == TRUE else "Conditionally"
-    assert change.reason == (
-        f"Replacement: {expected}; RequiresRecreation: {recreation} ({prop})"
-    )
+    assert change.reason == (f"Replacement: {expected}; RequiresRecreation: {recreation} ({prop})")
 
 
 def test_unchanged_pair_is_no_op():
     text = _template("AWS::RDS::DBInstance", "DBInstanceIdentifier", "orders-db")
-    same = predict_templates([
-        (load_template_text("a.yaml", text), load_template_text("b.yaml", text)),
-    ])
+    same = predict_templates(
+        [
+            (load_template_text("a.yaml", text), load_template_text("b.yaml", text)),
+        ]
+    )
     assert [c.action for c in same.changes] == [Action.NOOP]
 
 

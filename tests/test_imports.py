@@ -249,6 +249,7 @@ def low_level_uses() -> list[str]:
 
 # -- the rules -------------------------------------------------------------------
 
+
 def _describe_cycle(cycle: list[str]) -> str:
     steps = zip(cycle, [*cycle[1:], cycle[0]], strict=True)
     return " -> ".join([*cycle, cycle[0]]) + ": " + "; ".join(_where(a, b) for a, b in steps)
