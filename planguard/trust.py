@@ -154,13 +154,14 @@ class Repo:
 
     @classmethod
     def find(cls, cwd: str = ".") -> Repo:
-        from planguard import gitutil
-
-        try:
-            root = gitutil.toplevel(cwd)
-        except gitutil.GitError:
-            return cls(None)
-        return cls(root, _rel(os.path.abspath(cwd), root) or ".")
+        """The work tree around `cwd`: the nearest directory holding `.git` (a
+        directory, or a file in a worktree). Looked up without running git,
+        which would cost every local review a process."""
+        here = Path(os.path.realpath(cwd))
+        for directory in (here, *here.parents):
+            if (directory / ".git").exists():
+                return cls(str(directory), _rel(str(here), str(directory)) or ".")
+        return cls(None)
 
     def inside(self, path: str) -> str | None:
         """`path` relative to the repository root; None when it lies outside."""
