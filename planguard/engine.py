@@ -33,7 +33,7 @@ from planguard.errors import UsageError
 from planguard.findings import Context, Finding, Severity
 from planguard.load import DEFAULT_MAX_BYTES, LoadOptions
 from planguard.model import Plan
-from planguard.policy import Verdict, evaluate
+from planguard.policy import Verdict, evaluate, inline_ignores
 from planguard.progress import progress
 from planguard.registry import Check, all_checks, run_check
 from planguard.review import PlanReview, Review, TrustReport
@@ -122,7 +122,7 @@ def run(request: Request) -> Review:
     from planguard import ignores
 
     assert trust.tree is not None
-    head_ignores = _inline(plans)
+    head_ignores = inline_ignores(plans)
     weak = ignores.restrict(plans, trust.tree, trust.repo)
     weak += settings_mod.weakenings(trusted, head, {c.meta.id: c.meta.severity for c in checks})
     verdict = judge(reviews, checks, cfg, _acks(trusted), weak)
@@ -241,15 +241,6 @@ def _plan_key(trust: Trust) -> Callable[[str], str]:
         return rel if rel is not None else Path(source).as_posix().removeprefix("./")
 
     return key
-
-
-def _inline(plans: list[Plan]) -> dict[tuple[str, str], dict[str, str]]:
-    return {
-        (plan.source, address): dict(res.ignores)
-        for plan in plans
-        for address, res in plan.resources.items()
-        if res.ignores
-    }
 
 
 def _gate_findings(

@@ -113,14 +113,10 @@ def restrict(plans: list[Plan], tree: Tree, repo: Repo) -> list[Weakening]:
             if kept != res.ignores:
                 changed[address] = msgspec.structs.replace(res, ignores=kept)
         plan.resources.update(changed)
-    return _unique(out)
+    return list(dict.fromkeys(out))  # one weakening a resource and check
 
 
 def _keys(config_address: str, address: str) -> tuple[str, ...]:
     keys = [k for k in (config_address, address) if k]
     keys += [k.rsplit("/", 1)[-1] for k in keys if "/" in k]
     return tuple(dict.fromkeys(keys))
-
-
-def _unique(items: list[Weakening]) -> list[Weakening]:
-    return list(dict.fromkeys(items))

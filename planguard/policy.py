@@ -93,7 +93,7 @@ def evaluate(
     repository); `inline` replaces the plans' own inline ignores."""
     today = today or dt.date.today()
     key = plan_key or _as_given
-    inline = _inline_ignores(plans) if inline is None else inline
+    inline = inline_ignores(plans) if inline is None else inline
     kept: list[Finding] = []
     suppressed: list[Suppressed] = []
     notes: list[str] = []
@@ -143,7 +143,8 @@ def _as_given(path: str) -> str:
     return path
 
 
-def _inline_ignores(plans: list[Plan]) -> dict[tuple[str, str], dict[str, str]]:
+def inline_ignores(plans: list[Plan]) -> dict[tuple[str, str], dict[str, str]]:
+    """The plans' inline ignores, by (plan, address): check id -> reason."""
     out: dict[tuple[str, str], dict[str, str]] = {}
     for plan in plans:
         for address, res in plan.resources.items():

@@ -3,7 +3,6 @@ and how the change's own settings would weaken the gate once merged."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 from collections.abc import Iterator
@@ -257,11 +256,3 @@ def _policy_weakenings(
             f"{new.approval_level.value}",
             at("approvals", "level"),
         )
-
-
-def digest(files: tuple[File, ...]) -> str:
-    """A short digest of settings files, for the report."""
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.label.encode() + b"\0" + f.data + b"\0")
-    return h.hexdigest()[:12]
