@@ -43,6 +43,7 @@ class ReviewFormat(StrEnum):
 class SummaryFormat(StrEnum):
     table = "table"
     json = "json"
+    markdown = "markdown"
 
 
 class GraphFormat(StrEnum):
@@ -168,8 +169,19 @@ def review(
     config: ConfigOpt = None,
     fail_on: Annotated[
         str | None,
-        typer.Option("--fail-on", help="Block at or above this severity (info…critical)."),
+        typer.Option(
+            "--fail-on",
+            help="Block at or above this severity (info…critical); `none` is --soft-fail.",
+        ),
     ] = None,
+    soft_fail: Annotated[
+        bool,
+        typer.Option(
+            "--soft-fail",
+            help="Report only: write every report as usual, exit 0 whatever the verdict "
+            "(for adopting planguard before it gates).",
+        ),
+    ] = False,
     actor: Annotated[
         str | None,
         typer.Option("--actor", help="Who authored the change (default: from CI variables)."),
@@ -212,13 +224,19 @@ def review(
     request = _request(
         plans, before, after, hcl, base, source_dir, max_size, config, checks_dir, ack
     )
+    report_only = (fail_on or "").strip().lower() == "none"
+    soft_fail = soft_fail or report_only
     request = replace(
         request,
         trust=trust.at_ref(trusted_ref) if trusted_ref else request.trust,
-        fail_on=_severity(fail_on, "--fail-on"),
+        fail_on=None if report_only else _severity(fail_on, "--fail-on"),
         actor=engine.actor(actor),
     )
     result = engine.run(request)
+    if soft_fail:
+        result.verdict.notes.append(
+            "report only (--soft-fail): this run exits 0 whatever the verdict"
+        )
     from planguard.progress import progress
 
     with progress("Reporting…"):
@@ -227,7 +245,13 @@ def review(
         for plan_review in result.plans:
             drop_values(plan_review)  # reports need no values: free the plan bytes first
         use_color = sys.stdout.isatty() and output is None if color is None else color
-        text = render(result, Format(format.value), verbose=verbose, color=use_color)
+        text = render(
+            result,
+            Format(format.value),
+            verbose=verbose,
+            color=use_color,
+            columns=_columns(output),
+        )
         extra = [(markdown, Format.MARKDOWN), (json_out, Format.JSON), (sarif, Format.SARIF)]
         rendered = [(path, render(result, fmt)) for path, fmt in extra if path]
     _write(text, output)
@@ -236,7 +260,16 @@ def review(
     from planguard.speed.teardown import keep
 
     keep(result)
-    return 1 if result.verdict.blocked else 0
+    return 1 if result.verdict.blocked and not soft_fail else 0
+
+
+def _columns(output: str | None = None) -> int:
+    """The terminal report's width: COLUMNS, else the terminal's when stdout is
+    one, else the fixed width of piped output."""
+    from planguard.report.terminal import width
+
+    to_tty = (output is None or output == "-") and sys.stdout.isatty()
+    return width(os.environ, os.get_terminal_size(sys.stdout.fileno()).columns if to_tty else None)
 
 
 def _request(
@@ -296,8 +329,11 @@ def summary(
     loaded = _load(plans, max_size)
     if format is SummaryFormat.json:
         _write(summary_report.to_json(loaded), None)
+    elif format is SummaryFormat.markdown:
+        _write(summary_report.to_markdown(loaded), None)
     else:
-        _write(summary_report.to_table(loaded, color=sys.stdout.isatty()), None)
+        columns = _columns() if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+        _write(summary_report.to_table(loaded, color=sys.stdout.isatty(), columns=columns), None)
     return 0
 
 

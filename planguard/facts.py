@@ -23,8 +23,23 @@ ACTION_WORD = {
     Action.DELETE: "destroy",
     Action.REPLACE: "replace",
     Action.READ: "read",
-    Action.NOOP: "no-op",
+    Action.NOOP: "unchanged",
     Action.FORGET: "forget",
+}
+
+# The word people read for each count (Plan.counts keys) in every format a
+# person reads; the JSON report keeps the keys, which are Terraform's names.
+COUNT_WORD = {
+    "create": "create",
+    "update": "update",
+    "replace": "replace",
+    "delete": "destroy",
+    "forget": "forget",
+    "move": "move",
+    "import": "import",
+    "read": "read",
+    "noop": "unchanged",
+    "drift": "drift",
 }
 
 

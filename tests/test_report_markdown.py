@@ -178,7 +178,6 @@ def test_predicted_plans_say_so() -> None:
     text = render_md(result)
     assert "**Predicted, not planned:**" in text
     assert "not computed by Terraform or CloudFormation against real state" in text
-    assert "(predicted) |" in text
 
 
 def test_several_plans_one_verdict_a_section_each() -> None:

@@ -17,12 +17,21 @@ class Format(StrEnum):
     SARIF = "sarif"
 
 
-def render(review: Review, fmt: Format, *, verbose: bool = False, color: bool = False) -> str:
+def render(
+    review: Review,
+    fmt: Format,
+    *,
+    verbose: bool = False,
+    color: bool = False,
+    columns: int | None = None,
+) -> str:
     match fmt:
         case Format.TERMINAL:
             from planguard.report import terminal
 
-            return terminal.render(review, verbose=verbose, color=color)
+            return terminal.render(
+                review, verbose=verbose, color=color, columns=columns or terminal.WIDTH
+            )
         case Format.MARKDOWN:
             from planguard.report import markdown
 

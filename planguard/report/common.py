@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from planguard.facts import DestructiveRow
+from planguard.findings import Finding
 from planguard.review import PlanReview, Review
 
 
@@ -41,3 +44,30 @@ def proceed(review: Review) -> str:
         f"these findings (planguard ack {plans} --by NAME --reason WHY); in CI an "
         "acknowledgement counts once it is on the base branch."
     )
+
+
+LEAD_FIXES = 3  # "Likely cause and fix" entries above everything else
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A finding whose suggestion would undo `undone` destroys or replacements."""
+
+    finding: Finding
+    undone: int
+    total: int  # destroyed or replaced resources in the finding's plan
+
+
+def lead_fixes(review: Review) -> list[Fix]:
+    """Findings whose suggestion would undo destroys or replacements (PG106's
+    moved block), the most undone first: a reviewer's best answer is often
+    the fix, not an approval."""
+    destructive = {(pr.plan.source, c.address) for pr in review.plans for c in pr.plan.destructive}
+    fixes = []
+    for f in review.verdict.kept:
+        undone = {(f.plan, a) for a, action in f.changes if action in ("delete", "replace")}
+        if f.suggestion and undone & destructive:
+            total = sum(1 for plan, _ in destructive if plan == f.plan)
+            fixes.append(Fix(f, len(undone & destructive), total))
+    fixes.sort(key=lambda fix: (-fix.undone, fix.finding.sort_key))
+    return fixes[:LEAD_FIXES]

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
 
-from planguard.facts import DestructiveRow, action_label
+from planguard.facts import COUNT_WORD, DestructiveRow, action_label
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
-from planguard.report.common import counts_row, destructive_rows
+from planguard.report.common import Fix, counts_row, destructive_rows, lead_fixes
 from planguard.report.graph import to_mermaid
 
 # `x as x`: still importable from here, where they lived before their own modules.
@@ -56,17 +56,12 @@ EMOJI = {
     Severity.LOW: "🔵",
     Severity.INFO: "⚪",
 }
-COUNT_COLUMNS = (
-    ("create", "create"),
-    ("update", "update"),
-    ("replace", "replace"),
-    ("delete", "destroy"),
-    ("move", "moved"),
-    ("import", "imported"),
-    ("noop", "unchanged"),
+COUNT_COLUMNS = tuple(
+    (key, COUNT_WORD[key])
+    for key in ("create", "update", "replace", "delete", "move", "import", "noop")
 )
 # Shown only when some plan has them, to keep the usual table narrow.
-OPTIONAL_COLUMNS = (("forget", "forget"), ("read", "read"), ("drift", "drift"))
+OPTIONAL_COLUMNS = tuple((key, COUNT_WORD[key]) for key in ("forget", "read", "drift"))
 
 GRAPH_NODES = 40  # GitHub renders larger mermaid graphs, but nobody reads them
 MAX_CHANGES = 500  # in the "All changes" list, before the size bound kicks in
@@ -317,6 +312,7 @@ class _Shared:
     """What every level of one comment shares, worked out once per `render`."""
 
     review: Review
+    fixes: list[Fix]
     by_plan: dict[str, list[Finding]]
     other: list[Group]
     memos: list[dict[str, Any]]
@@ -334,6 +330,7 @@ class _Shared:
             (by_plan[f.plan] if f.plan in sources else orphans).append(f)
         return cls(
             review=review,
+            fixes=lead_fixes(review),
             by_plan=by_plan,
             other=group_findings(orphans),
             memos=[{} for _ in review.plans],
@@ -372,6 +369,8 @@ def _render(
         review=review,
         verdict=v,
         headline=shared.headline,
+        fixes=shared.fixes,
+        led={fix.finding for fix in shared.fixes},
         unconditional=any(f.unconditional for f in v.kept),
         columns=[*COUNT_COLUMNS, *optional],
         plans=views,

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from planguard.catalog import Catalog
-from planguard.facts import action_label, reason_text
+from planguard.facts import COUNT_WORD, action_label, reason_text
 from planguard.graph import DependencyGraph
 from planguard.model import COUNT_KEYS, Plan
 
@@ -49,7 +49,40 @@ def to_json(plans: list[Plan]) -> str:
     return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
 
 
-def to_table(plans: list[Plan], color: bool = False) -> str:
+def to_markdown(plans: list[Plan]) -> str:
+    """The counts and the destroyed or replaced resources as Markdown tables,
+    user text inert (planguard.report.markdown_text)."""
+    from planguard.report.markdown_text import md_code, md_escape
+
+    keys = ["create", "update", "replace", "delete", "forget", "move", "import", "read", "noop"]
+    lines = [
+        "| plan | " + " | ".join(COUNT_WORD[k] for k in keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for plan in plans:
+        counts = plan.counts()
+        lines.append(
+            f"| {md_code(plan.source)} | " + " | ".join(str(counts[k]) for k in keys) + " |"
+        )
+    for plan in plans:
+        rows = _destructive(plan)
+        by_addr = {c.address: c for c in plan.destructive}
+        lines += ["", f"**Destroyed or replaced in {md_code(plan.source)}**", ""]
+        if not rows:
+            lines.append("Nothing is destroyed or replaced.")
+            continue
+        lines += ["| resource | action | downstream | why |", "|---|---|---:|---|"]
+        for row in rows:
+            change = by_addr[row["address"]]
+            why = reason_text(change)
+            lines.append(
+                f"| {md_code(row['address'])} | {action_label(change)} | {row['downstream']} "
+                f"| {md_escape(why) if why else '—'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def to_table(plans: list[Plan], color: bool = False, columns: int = 120) -> str:
     from rich.console import Console
     from rich.table import Table
 
@@ -59,7 +92,7 @@ def to_table(plans: list[Plan], color: bool = False) -> str:
     out = io.StringIO()
     console = Console(
         file=out,
-        width=120,
+        width=columns,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
@@ -70,23 +103,27 @@ def to_table(plans: list[Plan], color: bool = False) -> str:
         counts = plan.counts()
         table = Table(title=f"{escape(plan.source)}", title_justify="left", header_style="bold")
         for key in COUNT_KEYS:
-            table.add_column("destroy" if key == "delete" else key, justify="right")
+            table.add_column(COUNT_WORD[key], justify="right")
         table.add_row(*(str(counts[k]) for k in COUNT_KEYS))
         console.print(table)
         rows = _destructive(plan)
         by_addr = {c.address: c for c in plan.destructive}
         if rows:
             dt = Table(title="Destroyed or replaced", title_justify="left", header_style="bold")
-            for name in ("resource", "action", "why", "data", "downstream"):
-                dt.add_column(name, justify="right" if name == "downstream" else "left")
+            widest = min(40, max(len(r["address"]) for r in rows))
+            dt.add_column("resource", overflow="fold", min_width=min(widest, columns // 3))
+            dt.add_column("action")
+            dt.add_column("downstream", justify="right")
+            dt.add_column("data")
+            dt.add_column("why")
             for row in rows:
                 change = by_addr[row["address"]]
                 dt.add_row(
                     escape(row["address"]),
                     action_label(change),
-                    escape(reason_text(change) or "—"),
-                    catalog.data_kind(change.type) or "—",
                     str(row["downstream"]),
+                    catalog.data_kind(change.type) or "—",
+                    escape(reason_text(change) or "—"),
                 )
             console.print(dt)
         else:

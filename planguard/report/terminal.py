@@ -6,6 +6,7 @@ Fits one screen for a typical plan; `--verbose` lists everything.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -14,8 +15,10 @@ from rich.markup import escape as _markup_escape
 from rich.table import Table
 from rich.text import Text
 
+from planguard.facts import COUNT_WORD, DestructiveRow
 from planguard.findings import Finding, Severity
-from planguard.report.common import counts_row, destructive_rows, proceed
+from planguard.report.common import counts_row, destructive_rows, lead_fixes, proceed
+from planguard.report.markdown_text import plural
 from planguard.report.visible import elide, show_hidden
 from planguard.review import PlanReview, Review
 
@@ -43,18 +46,31 @@ STYLE = {
     Severity.INFO: "dim",
 }
 COUNT_KEYS = ("create", "update", "replace", "delete", "forget", "move", "import", "read", "noop")
+ALWAYS_COUNTED = ("create", "update", "replace", "delete")
 TOP_ROWS = 15
 _MAX_WIDTH = {"why": 28, "data": 12, "protection": 18}
 TOP_FINDINGS = 20
+# Piped output is as wide as before, so logs and snapshots do not depend on
+# the terminal it was run from; a terminal (or COLUMNS) sets the width, down to 80.
 WIDTH = 150
+MIN_WIDTH = 80
 
 
-def render(review: Review, *, verbose: bool = False, color: bool = False) -> str:
+def width(env: Mapping[str, str], tty_columns: int | None) -> int:
+    """The report's width: COLUMNS, else the terminal's, else WIDTH; never below 80."""
+    text = env.get("COLUMNS", "")
+    columns = int(text) if text.isdigit() else tty_columns
+    return max(MIN_WIDTH, columns) if columns else WIDTH
+
+
+def render(
+    review: Review, *, verbose: bool = False, color: bool = False, columns: int = WIDTH
+) -> str:
     """The report as text; `color` adds ANSI styles, `verbose` lifts the row limits."""
     out = io.StringIO()
     console = Console(
         file=out,
-        width=WIDTH,
+        width=columns,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
@@ -64,11 +80,12 @@ def render(review: Review, *, verbose: bool = False, color: bool = False) -> str
     )
     v = review.verdict
     _print_verdict(console, review)
+    _print_fixes(console, review)
     _print_counts(console, review)
     for pr in review.plans:
         _print_destructive(console, pr, verbose)
     if v.kept:
-        _print_findings(console, v.kept, verbose)
+        _print_findings(console, v.kept, verbose, several=len(review.plans) > 1)
     if v.suppressed:
         _print_suppressed(console, v.suppressed, verbose)
     if v.blocked:
@@ -93,7 +110,7 @@ def _print_verdict(console: Console, review: Review) -> None:
     console.print(Text("planguard: ") + head)
     who = f" · actor {v.actor} (automation policy)" if v.automated else ""
     console.print(
-        f"fail-on: {v.fail_on.value}{escape(who)} · {len(v.kept)} findings, "
+        f"fail-on: {v.fail_on.value}{escape(who)} · {plural(len(v.kept), 'finding')}, "
         f"{len(v.suppressed)} suppressed",
         style="dim",
     )
@@ -106,15 +123,36 @@ def _print_verdict(console: Console, review: Review) -> None:
         console.print(f"note: {escape(note)}", style="yellow")
 
 
+def _print_fixes(console: Console, review: Review) -> None:
+    """The likely cause and its fix first, when a finding's suggestion would
+    undo destroys (see report.common.lead_fixes)."""
+    for fix in lead_fixes(review):
+        f = fix.finding
+        console.print()
+        head = Text("Likely cause and fix: ", style="bold")
+        head.append(printable(f"{f.message} ({f.check_id})"))
+        console.print(head)
+        console.print(
+            f"  adding this keeps {fix.undone} of the {plural(fix.total, 'resource')} "
+            "the plan would destroy or replace:",
+            style="dim",
+        )
+        for line in (f.suggestion or "").splitlines():
+            console.print(Text(f"    {printable(line)}", style="green"))
+
+
 def _print_counts(console: Console, review: Review) -> None:
-    """One row of change counts per plan."""
+    """One row of change counts per plan; a column only when some plan has it
+    (create, update, replace and destroy always)."""
+    rows = [counts_row(pr) for pr in review.plans]
+    keys = [k for k in COUNT_KEYS if k in ALWAYS_COUNTED or any(c[k] for c in rows)]
     counts = Table(title=None, box=None, pad_edge=False, header_style="bold")
-    counts.add_column("plan", overflow="fold")
-    for key in COUNT_KEYS:
-        counts.add_column("destroy" if key == "delete" else key, justify="right")
-    for pr in review.plans:
-        c = counts_row(pr)
-        counts.add_row(escape(pr.plan.source), *(str(c[k]) for k in COUNT_KEYS))
+    longest = max(len(pr.plan.source) for pr in review.plans)
+    counts.add_column("plan", overflow="fold", min_width=min(longest, 30))
+    for key in keys:
+        counts.add_column(COUNT_WORD[key], justify="right")
+    for pr, c in zip(review.plans, rows, strict=True):
+        counts.add_row(escape(pr.plan.source), *(str(c[k]) for k in keys))
     console.print()
     console.print(counts)
 
@@ -125,59 +163,88 @@ def _print_destructive(console: Console, pr: PlanReview, verbose: bool) -> None:
     if not rows:
         return
     shown = rows if verbose else rows[:TOP_ROWS]
-    table = Table(
-        title=f"Destroyed or replaced in {escape(pr.plan.source)}",
-        title_justify="left",
-        header_style="bold",
-        expand=False,
-        box=box.SIMPLE_HEAD,
-    )
+    title = f"Destroyed or replaced in {escape(pr.plan.source)}"
     widest = min(40, max(len(r.change.address) for r in shown))
-    for name in ("resource", "action", "why", "data", "protection", "downstream"):
-        # Addresses are what a reviewer acts on: wrap them, never cut them.
-        table.add_column(
-            name,
-            justify="right" if name == "downstream" else "left",
-            overflow="fold" if name == "resource" else "ellipsis",
-            min_width=widest if name == "resource" else None,
-            max_width=_MAX_WIDTH.get(name),
-        )
-    for row in shown:
-        table.add_row(
-            escape(row.change.address),
-            Text(row.action, style="red" if row.action.startswith("destroy") else "yellow"),
-            escape(row.reason or "—"),
-            escape(row.data_kind or "—"),
-            escape(row.protection or "—"),
-            str(row.downstream),
-        )
+    # What decides a review first (what, how, how much depends on it); on a
+    # terminal too narrow for the explanations' columns they go under the address.
+    wide = console.width >= widest + _EXPLAINED_WIDTH
+    table = _destructive_table(title, shown, widest if wide else None)
     console.print()
     console.print(table)
     if len(rows) > len(shown):
         console.print(f"… {len(rows) - len(shown)} more (--verbose lists all)", style="dim")
 
 
-def _print_findings(console: Console, kept: list[Finding], verbose: bool) -> None:
-    """The findings that count, one line each; details and suggestions for the serious ones."""
+# The columns besides the address at their widest, with padding.
+_EXPLAINED_WIDTH = 22 + 10 + 12 + 18 + 28 + 6 * 2
+
+
+def _destructive_table(title: str, shown: list[DestructiveRow], widest: int | None) -> Table:
+    """All columns when `widest` (the address column's width) is given; else
+    address, action and downstream, the explanations on a line of their own."""
+    table = Table(
+        title=title, title_justify="left", header_style="bold", expand=False, box=box.SIMPLE_HEAD
+    )
+    # Addresses are what a reviewer acts on: wrap them, never cut them.
+    table.add_column("resource", overflow="fold", min_width=widest)
+    table.add_column("action", no_wrap=True)
+    table.add_column("downstream", justify="right", no_wrap=True)
+    explained = ("data", "protection", "why")
+    if widest is not None:
+        for name in explained:
+            table.add_column(name, overflow="ellipsis", max_width=_MAX_WIDTH.get(name))
+    for row in shown:
+        notes = (row.data_kind or "—", row.protection or "—", row.reason or "—")
+        action = Text(row.action, style="red" if row.action.startswith("destroy") else "yellow")
+        if widest is not None:
+            table.add_row(
+                escape(row.change.address), action, str(row.downstream), *map(escape, notes)
+            )
+            continue
+        cell = Text(printable(row.change.address))
+        said = [
+            f"{name}: {note}" for name, note in zip(explained, notes, strict=True) if note != "—"
+        ]
+        if said:
+            cell.append("\n  " + printable(" · ".join(said)), style="dim")
+        table.add_row(cell, action, str(row.downstream))
+    return table
+
+
+def _print_findings(
+    console: Console, kept: list[Finding], verbose: bool, several: bool = False
+) -> None:
+    """The findings that count, one row each, wrapped under their own text;
+    details and suggestions for the serious ones. With several plans each
+    finding says which plan it is in."""
     console.print()
     console.print("Findings", style="bold")
     listed = kept if verbose else kept[:TOP_FINDINGS]
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True, min_width=10)  # "  CRITICAL"
+    grid.add_column(no_wrap=True)  # check id
+    grid.add_column(overflow="fold", ratio=1)
     for f in listed:
-        line = Text("  ")
-        line.append(f"{f.severity.value.upper():8}", style=STYLE[f.severity])
-        line.append(f" {f.check_id} ", style="bold")
-        line.append(f"{f.title}: ")
+        line = Text(f"{f.title}: ")
         line.append(printable(f.message))
-        if f.location:
-            line.append(f"  [{printable(str(f.location))}]", style="dim")
-        console.print(line)
+        where = [str(f.location)] if f.location else []
+        if several and f.plan and not (f.location and f.location.file == f.plan):
+            where.insert(0, f.plan)
+        if where:
+            line.append(f"  [{printable(' · '.join(where))}]", style="dim")
+        grid.add_row(
+            Text(f"  {f.severity.value.upper()}", style=STYLE[f.severity]),
+            Text(f.check_id, style="bold"),
+            line,
+        )
         if verbose or f.severity.rank >= Severity.HIGH.rank:
             for detail in f.details[: None if verbose else 3]:
-                console.print(Text(f"      {printable(detail)}", style="dim"))
+                grid.add_row("", "", Text(printable(detail), style="dim"))
             if f.suggestion:
-                console.print(Text("      suggested:", style="bold"))
+                grid.add_row("", "", Text("suggested:", style="bold"))
                 for text in f.suggestion.splitlines():
-                    console.print(Text(f"        {printable(text)}", style="green"))
+                    grid.add_row("", "", Text(f"  {printable(text)}", style="green"))
+    console.print(grid)
     if len(kept) > len(listed):
         console.print(f"  … {len(kept) - len(listed)} more (--verbose lists all)", style="dim")
 
