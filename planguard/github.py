@@ -134,6 +134,18 @@ class GitHub:
     def delete_comment(self, comment_id: int) -> None:
         self.request("DELETE", f"{self.repo}/issues/comments/{comment_id}")
 
+    def labels(self, number: int) -> list[str]:
+        return [
+            str(lb.get("name", "")) for lb in self.paginate(f"{self.repo}/issues/{number}/labels")
+        ]
+
+    def add_labels(self, number: int, names: list[str]) -> None:
+        self.request("POST", f"{self.repo}/issues/{number}/labels", {"labels": names})
+
+    def remove_label(self, number: int, name: str) -> None:
+        label = urllib.parse.quote(name, safe="")
+        self.request("DELETE", f"{self.repo}/issues/{number}/labels/{label}")
+
     def reviews(self, number: int) -> list[dict[str, Any]]:
         return list(self.paginate(f"{self.repo}/pulls/{number}/reviews"))
 

@@ -32,6 +32,7 @@ from planguard.github import (
     plan_set_key,
 )
 from planguard.github_workflow import command, fenced, write_outputs, write_summary
+from planguard.model import Action
 from planguard.review import Review
 from planguard.two_person import Gate, PullRequest, decide, gate_markdown, plain
 
@@ -52,6 +53,7 @@ class Settings:
     comment_key: str | None = None
     comment_login: str = COMMENT_LOGIN  # the bot the token comments as
     resolved: str = "update"  # or "delete"
+    labels: bool = False
     sarif: str | None = None
     report_path: str = "planguard-report.json"
     token: str | None = None
@@ -90,6 +92,9 @@ class Settings:
             raise UsageError(
                 f"comment-login: expected a bot login (name[bot]), not {comment_login!r}"
             )
+        labels = (get("PLANGUARD_LABELS") or "off").lower()
+        if labels not in _TRUE | _FALSE:
+            raise UsageError(f"labels: expected on or off, not {labels!r}")
         approvals = get("PLANGUARD_REQUIRED_APPROVALS")
         if approvals is not None and not (approvals.isascii() and approvals.isdecimal()):
             raise UsageError(f"required-approvals: expected a whole number, not {approvals!r}")
@@ -101,6 +106,7 @@ class Settings:
             comment_key=get("PLANGUARD_COMMENT_KEY"),
             comment_login=comment_login,
             resolved=resolved,
+            labels=labels in _TRUE,
             sarif=get("PLANGUARD_SARIF"),
             report_path=get("PLANGUARD_REPORT_PATH") or "planguard-report.json",
             token=get("PLANGUARD_GITHUB_TOKEN"),
@@ -325,6 +331,37 @@ def run(
         raise
 
 
+LABEL_PREFIX = "planguard:"
+
+
+def pr_labels(review: Review, gate: Gate) -> set[str]:
+    """The pull request's planguard labels, like tfcmt's: what the plans do
+    and whether the gate blocks."""
+    labels = set()
+    if any(pr.plan.destructive for pr in review.plans):
+        labels.add(f"{LABEL_PREFIX}destroy")
+    quiet = (Action.NOOP, Action.READ)
+    changes = [c for pr in review.plans for c in pr.plan.changes]
+    if all(c.action in quiet and not c.moved and not c.importing for c in changes):
+        labels.add(f"{LABEL_PREFIX}no-changes")
+    if not gate.passed:
+        labels.add(f"{LABEL_PREFIX}blocked")
+    return labels
+
+
+def sync_labels(client: GitHub, number: int, wanted: set[str], log: TextIO) -> None:
+    """Add the wanted planguard labels and remove the stale ones; other labels
+    are left alone. A failure is a warning: labels never decide the gate."""
+    try:
+        have = {name for name in client.labels(number) if name.startswith(LABEL_PREFIX)}
+        if wanted - have:
+            client.add_labels(number, sorted(wanted - have))
+        for name in sorted(have - wanted):
+            client.remove_label(number, name)
+    except GitHubError as exc:
+        log.write(command("warning", f"planguard: cannot label the pull request: {exc}"))
+
+
 def _comment(
     settings: Settings,
     pr: PullRequest,
@@ -402,6 +439,8 @@ def _run(settings: Settings, env: Mapping[str, str], max_bytes: int, log: TextIO
         comment_url, comment_note = _comment(
             settings, pr, client, gate_md, result, report_md, clean, log
         )
+    if pr is not None and settings.labels and client is not None:
+        sync_labels(client, pr.number, pr_labels(result, gate), log)
     summary = gate_md + (f"\n{comment_note}\n" if comment_note else "") + "\n" + report_md
     write_summary(settings.summary, summary, log)
     write_outputs(

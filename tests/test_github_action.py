@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -66,7 +67,9 @@ class FakeGitHub:
             "commits": rf"{base}/pulls/7/commits$",
             "permission": rf"{base}/collaborators/[^/]+/permission$",
             "contents": rf"{base}/contents(/.*)?$",
+            "labels": rf"{base}/issues/7/labels(/[^/]+)?$",
         }
+        self.labels: list[str] = ["needs-review"]
         for name, pattern in routes.items():
             server.expect_request(re.compile(pattern)).respond_with_handler(
                 lambda request, name=name: self._handle(name, request)
@@ -84,6 +87,8 @@ class FakeGitHub:
             return self._page(request, self.reviews)
         if route == "contents":
             return self._contents(request)
+        if route == "labels":
+            return self._labels(request)
         if route == "commits":
             return self._page(request, self.commits)
         if route == "permission":
@@ -111,6 +116,16 @@ class FakeGitHub:
             self.comments.remove(found[0])
             return Response(status=204)
         return _json({"message": "Method Not Allowed"}, 405)
+
+    def _labels(self, request: Request) -> Response:
+        if request.method == "POST":
+            self.labels += [n for n in request.get_json()["labels"] if n not in self.labels]
+        elif request.method == "DELETE":
+            name = unquote(request.path.rsplit("/", 1)[1])
+            if name not in self.labels:
+                return _json({"message": "Label does not exist"}, 404)
+            self.labels.remove(name)
+        return self._page(request, [{"name": n} for n in self.labels])
 
     def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
         size = min(int(request.args.get("per_page", 30)), self.page_size)
@@ -600,3 +615,24 @@ def test_required_approvals_is_a_plain_whole_number(
     """'²' passed str.isdigit() and then failed int() (exit 3): a usage error now."""
     assert step.run(capsys, required_approvals=value) == 2
     assert "required-approvals: expected a whole number" in step.summary_text
+
+
+def test_labels_follow_each_run_and_leave_others_alone(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert step.run(capsys, labels="on") == 1
+    assert sorted(github.labels) == ["needs-review", "planguard:blocked", "planguard:destroy"]
+    github.review("bob", "APPROVED")
+    assert step.run(capsys, labels="on") == 0
+    assert sorted(github.labels) == ["needs-review", "planguard:destroy"]
+
+
+def test_labels_are_off_unless_asked_and_a_failure_is_a_warning(
+    github: FakeGitHub, step: Step, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert step.run(capsys) == 1
+    assert github.labels == ["needs-review"]
+    github.fail[("POST", "labels")] = 403
+    assert step.run(capsys, labels="on") == 1
+    assert "cannot label the pull request" in step.log
+    assert step.outputs["blocked"] == "true"
