@@ -70,35 +70,52 @@ def _root(
 
 PlansArg = Annotated[
     list[str],
-    typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
+    typer.Argument(
+        metavar="PLAN...",
+        help="Plan JSON files, change sets, templates or cdk.out directories (- for standard "
+        "input).",
+    ),
 ]
-MaxSize = Annotated[int, typer.Option("--max-size", help="Largest input file to read, in MiB.")]
+MaxSize = Annotated[
+    int, typer.Option("--max-size", metavar="MIB", help="Largest input file to read, in MiB.")
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 
 # The inputs and settings `review` and `ack` share (one engine request each).
 Inputs = Annotated[
     list[str] | None,
-    typer.Argument(help="Plan JSON files, change sets, templates or cdk.out directories."),
+    typer.Argument(
+        metavar="PLAN...",
+        help="Plan JSON files, change sets, templates or cdk.out directories (- for standard "
+        "input).",
+    ),
 ]
 ConfigOpt = Annotated[
     str | None,
     typer.Option(
-        "--config", "-c", help="Policy file (default: nearest .planguard.yml or pyproject.toml)."
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="Policy file (default: nearest .planguard.yml or pyproject.toml).",
     ),
 ]
 ChecksDir = Annotated[
-    list[str] | None, typer.Option("--checks-dir", help="Directory of extra checks (PG9xx).")
+    list[str] | None,
+    typer.Option("--checks-dir", metavar="DIR", help="Directory of extra checks (PG9xx)."),
 ]
 Before = Annotated[
-    list[str] | None, typer.Option("--before", help="CloudFormation template before the change.")
+    list[str] | None,
+    typer.Option("--before", metavar="TEMPLATE", help="CloudFormation template before the change."),
 ]
 After = Annotated[
-    list[str] | None, typer.Option("--after", help="CloudFormation template after the change.")
+    list[str] | None,
+    typer.Option("--after", metavar="TEMPLATE", help="CloudFormation template after the change."),
 ]
 Hcl = Annotated[
     list[str] | None,
     typer.Option(
         "--hcl",
+        metavar="DIR",
         help="Predict changes from the .tf sources in this directory (working tree vs --base).",
     ),
 ]
@@ -106,12 +123,16 @@ Base = Annotated[
     str | None,
     typer.Option(
         "--base",
+        metavar="REF",
         help="Git ref the --hcl sources are compared with (default: HEAD; in a pull request "
         "the merge base with origin/$GITHUB_BASE_REF).",
     ),
 ]
 SourceDir = Annotated[
-    str | None, typer.Option("--source-dir", help="The .tf sources of the plans (for file:line).")
+    str | None,
+    typer.Option(
+        "--source-dir", metavar="DIR", help="The .tf sources of the plans (for file:line)."
+    ),
 ]
 
 
@@ -157,20 +178,27 @@ def review(
         ReviewFormat, typer.Option("--format", "-f", help="Report on stdout.")
     ] = ReviewFormat.terminal,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."
+        ),
     ] = None,
     markdown: Annotated[
-        str | None, typer.Option("--markdown", help="Also write the Markdown report here.")
+        str | None,
+        typer.Option("--markdown", metavar="FILE", help="Also write the Markdown report here."),
     ] = None,
     json_out: Annotated[
-        str | None, typer.Option("--json", help="Also write the JSON report here.")
+        str | None, typer.Option("--json", metavar="FILE", help="Also write the JSON report here.")
     ] = None,
-    sarif: Annotated[str | None, typer.Option("--sarif", help="Also write SARIF here.")] = None,
+    sarif: Annotated[
+        str | None, typer.Option("--sarif", metavar="FILE", help="Also write SARIF here.")
+    ] = None,
     config: ConfigOpt = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
             "--fail-on",
+            metavar="SEVERITY",
             help="Block at or above this severity (info…critical); `none` is --soft-fail.",
         ),
     ] = None,
@@ -184,12 +212,16 @@ def review(
     ] = False,
     actor: Annotated[
         str | None,
-        typer.Option("--actor", help="Who authored the change (default: from CI variables)."),
+        typer.Option(
+            "--actor", metavar="NAME", help="Who authored the change (default: from CI variables)."
+        ),
     ] = None,
     ack: Annotated[
         list[str] | None,
         typer.Option(
-            "--ack", help="Acknowledgement file(s) (default: .planguard-ack.json if present)."
+            "--ack",
+            metavar="FILE",
+            help="Acknowledgement file(s) (default: .planguard-ack.json if present).",
         ),
     ] = None,
     checks_dir: ChecksDir = None,
@@ -209,6 +241,7 @@ def review(
         str | None,
         typer.Option(
             "--trusted-ref",
+            metavar="REF",
             help="Read the policy, user checks, inline ignores and acknowledgements from this "
             "git ref (e.g. origin/main), not from the working tree: in CI the author of a "
             "change cannot lower its own gate.",
@@ -339,7 +372,9 @@ def summary(
 
 @app.command()
 def graph(
-    plan: Annotated[str, typer.Argument(help="A plan file.")],
+    plan: Annotated[
+        str, typer.Argument(metavar="PLAN", help="A plan file (- for standard input).")
+    ],
     format: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.json,
     impacted: Annotated[
         bool,
@@ -371,8 +406,8 @@ def graph(
 
 @app.command("checks")
 def list_checks(
-    checks_dir: Annotated[list[str] | None, typer.Option("--checks-dir")] = None,
-    config: Annotated[str | None, typer.Option("--config", "-c")] = None,
+    checks_dir: ChecksDir = None,
+    config: ConfigOpt = None,
 ) -> int:
     """List every check with its id, severity and title."""
     from planguard.report import checkdocs
@@ -384,8 +419,8 @@ def list_checks(
 
 @app.command()
 def explain(
-    check_id: Annotated[str, typer.Argument(help="A check id, e.g. PG101.")],
-    checks_dir: Annotated[list[str] | None, typer.Option("--checks-dir")] = None,
+    check_id: Annotated[str, typer.Argument(metavar="CHECK", help="A check id, e.g. PG101.")],
+    checks_dir: ChecksDir = None,
 ) -> int:
     """Explain one check: why it matters and how to fix what it finds."""
     from planguard.config import Config
@@ -403,13 +438,17 @@ def explain(
 def ack(
     plans: Inputs = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why these changes are accepted (required).")
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="Why these changes are accepted (required)."),
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Who acknowledges: the second person (required).")
+        str | None,
+        typer.Option(
+            "--by", metavar="NAME", help="Who acknowledges: the second person (required)."
+        ),
     ] = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Acknowledgement file to write.")
+        str, typer.Option("--output", "-o", metavar="FILE", help="Acknowledgement file to write.")
     ] = ".planguard-ack.json",
     config: ConfigOpt = None,
     checks_dir: ChecksDir = None,

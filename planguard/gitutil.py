@@ -52,7 +52,13 @@ def toplevel(path: str = ".") -> str:
 
 def resolve(root: str, ref: str) -> str:
     """The commit a ref names (so a moving branch is read once, consistently)."""
-    return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root).decode().strip()
+    try:
+        out = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+    except GitError as exc:
+        if "exit status" not in str(exc):  # git itself failed, not the look-up
+            raise
+        raise GitError(f"git ref {ref!r} names no commit in {root}") from None
+    return out.decode().strip()
 
 
 def has_commits(root: str) -> bool:
