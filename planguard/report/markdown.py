@@ -28,7 +28,6 @@ from planguard.facts import COUNT_WORD, DestructiveRow, action_label
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
 from planguard.report.common import Fix, counts_row, destructive_rows, lead_fixes
-from planguard.report.graph import to_mermaid
 
 # `x as x`: still importable from here, where they lived before their own modules.
 from planguard.report.markdown_env import _bytecode_cache as _bytecode_cache
@@ -37,6 +36,7 @@ from planguard.report.markdown_text import code_block as code_block
 from planguard.report.markdown_text import md_code as md_code
 from planguard.report.markdown_text import md_escape as md_escape
 from planguard.report.markdown_text import plural as plural
+from planguard.report.picture import comment_graph
 from planguard.review import PlanReview, Review
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ COUNT_COLUMNS = tuple(
 # Shown only when some plan has them, to keep the usual table narrow.
 OPTIONAL_COLUMNS = tuple((key, COUNT_WORD[key]) for key in ("forget", "read", "drift"))
 
-GRAPH_NODES = 40  # GitHub renders larger mermaid graphs, but nobody reads them
 MAX_CHANGES = 500  # in the "All changes" list, before the size bound kicks in
 MAX_SUPPRESSED = 100
 GROUP_NAMES = 5  # addresses named in "(+N more: …)"
@@ -161,45 +160,6 @@ def group_findings(findings: Iterable[Finding]) -> list[Group]:
     return sorted(groups.values(), key=lambda g: g.first.sort_key)
 
 
-def _graph(pr: PlanReview, rows: list[DestructiveRow]) -> tuple[str | None, int]:
-    """A mermaid flowchart of what is destroyed or replaced and what depends on it.
-
-    The most consequential nodes first (the order of the destructive table, then
-    each one's dependents, nearest first), at most GRAPH_NODES of them.
-    """
-    impacted: list[str] = []
-    seen: set[str] = set()
-    for row in rows:
-        if row.change.address not in seen:
-            seen.add(row.change.address)
-            impacted.append(row.change.address)
-    for row in rows:
-        impact = pr.impacts.get(row.change.address)
-        if impact is None:
-            continue
-        if len(impacted) >= GRAPH_NODES:
-            # The graph is full: the rest only count (no need to order them).
-            seen.update(impact.dependents)
-            continue
-        for member in sorted(impact.dependents, key=lambda m: (impact.depth(m), m)):
-            if member not in seen:
-                seen.add(member)
-                impacted.append(member)
-    hidden = len(seen) - len(impacted)
-    impacted = [a for a in impacted if a in pr.graph]
-    if not impacted:
-        return None, 0
-    chosen = set(impacted[:GRAPH_NODES])
-    text = to_mermaid(pr.graph, only=chosen)
-    if "-->" not in text:
-        return None, 0  # lone nodes: the destructive table already says it all
-    total = len(impacted) + hidden  # dependents are always graph nodes
-    more = total - len(chosen)
-    if more:
-        text += f'  more["+{more} more"]\n'  # digits and fixed words only
-    return text, total
-
-
 def _change_lines(pr: PlanReview) -> list[ChangeLine]:
     lines = []
     for c in pr.plan.changes:
@@ -232,7 +192,7 @@ def plan_view(
     shown_groups = groups if limits.findings is None else groups[: limits.findings]
     if limits.graph:
         if "graph" not in memo:
-            memo["graph"] = _graph(pr, rows)
+            memo["graph"] = comment_graph(pr, rows)
         graph, graph_nodes = memo["graph"]
     else:
         graph, graph_nodes = None, 0
