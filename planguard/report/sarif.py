@@ -51,18 +51,21 @@ SECURITY_SEVERITY = {
 
 
 @cache
-def _docs_base() -> str:
-    """Where docs/checks.md is published: the package's Documentation URL, else the repo path."""
+def _docs_base() -> str | None:
+    """Where docs/checks.md is published: the package's Documentation URL. None
+    when it has none: SARIF's helpUri must be absolute, and each rule's help
+    carries the whole text anyway."""
     try:
         from importlib.metadata import PackageNotFoundError, metadata
 
         for entry in metadata("planguard-iac").get_all("Project-URL") or ():
             label, _, url = entry.partition(",")
-            if label.strip().lower() in ("documentation", "docs"):
-                return str(url).strip().rstrip("/") + "/checks.md"
+            url = str(url).strip()
+            if label.strip().lower() in ("documentation", "docs") and url.startswith("https://"):
+                return url.rstrip("/") + "/checks.md"
     except PackageNotFoundError:
         pass
-    return "docs/checks.md"
+    return None
 
 
 def uri(path: str) -> tuple[str, str | None]:
@@ -78,8 +81,7 @@ def uri(path: str) -> tuple[str, str | None]:
 
 
 def _rule(meta: CheckMeta) -> dict[str, Any]:
-    anchor = meta.docs_anchor
-    return {
+    rule: dict[str, Any] = {
         "id": meta.id,
         "name": meta.slug,
         "shortDescription": {"text": meta.title},
@@ -88,7 +90,6 @@ def _rule(meta: CheckMeta) -> dict[str, Any]:
             "text": meta.remediation,
             "markdown": f"**Why:** {meta.rationale}\n\n**How to fix:** {meta.remediation}",
         },
-        "helpUri": f"{_docs_base()}#{anchor}",
         "defaultConfiguration": {"level": LEVEL[meta.severity]},
         "properties": {
             "tags": ["infrastructure", "terraform", "cloudformation", "security"],
@@ -97,6 +98,10 @@ def _rule(meta: CheckMeta) -> dict[str, Any]:
             "problem.severity": "error" if meta.severity.rank >= Severity.HIGH.rank else "warning",
         },
     }
+    docs = _docs_base()
+    if docs:
+        rule["helpUri"] = f"{docs}#{meta.docs_anchor}"
+    return rule
 
 
 def _unknown_rule(finding: Finding) -> dict[str, Any]:
@@ -139,8 +144,9 @@ def _location(review: Review, f: Finding) -> dict[str, Any]:
     if base:
         artifact["uriBaseId"] = base
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    if location is not None and location.line and location.line > 0:
-        physical["region"] = {"startLine": location.line}
+    # GitHub shows a result at a line; without sources, the top of the plan file.
+    line = location.line if location is not None and location.line and location.line > 0 else 1
+    physical["region"] = {"startLine": line}
     out: dict[str, Any] = {"physicalLocation": physical}
     if f.address:
         out["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
