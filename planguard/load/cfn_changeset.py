@@ -8,9 +8,11 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceCh
 | Action  | Replacement       | model                                               |
 |---------|-------------------|-----------------------------------------------------|
 | Add     | (any)             | create                                              |
-| Modify  | False / absent    | update                                              |
+| Modify  | False             | update                                              |
 | Modify  | True              | replace (create first, as CloudFormation does)      |
 | Modify  | Conditional       | replace, `conditional=True`                         |
+| Modify  | absent            | replace, `conditional=True` (CloudFormation always  |
+|         |                   | says; without it a replacement cannot be ruled out) |
 | Remove  |                   | delete                                              |
 | Import  |                   | no-op, `importing=True`                             |
 | Dynamic | False             | update                                              |
@@ -21,6 +23,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceCh
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,13 +31,29 @@ import msgspec
 from msgspec import Struct
 
 from planguard.errors import InputError
-from planguard.load.cfn_template import Template, TemplateResource, secret_mask
+from planguard.load.cfn_template import LOGICAL_ID, Template, TemplateResource, secret_mask
 from planguard.model import Action, Change, Location, ReplaceOrder
 from planguard.values import Attributes
 
 ACTIONS = frozenset({"Add", "Modify", "Remove", "Import", "Dynamic"})
 REPLACEMENTS = frozenset({"True", "False", "Conditional"})
 RECREATION = frozenset({"Never", "Conditionally", "Always"})
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html
+STATUSES = frozenset(
+    {
+        "CREATE_PENDING",
+        "CREATE_IN_PROGRESS",
+        "CREATE_COMPLETE",
+        "DELETE_PENDING",
+        "DELETE_IN_PROGRESS",
+        "DELETE_COMPLETE",
+        "DELETE_FAILED",
+        "FAILED",
+    }
+)
+# AWS::Service::Name, Custom::Name, a third party's Org::Service::Name, modules
+# (…::MODULE): https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html
+RESOURCE_TYPE = re.compile(r"[A-Za-z0-9]+(::[A-Za-z0-9_@-]+){1,3}")
 # PolicyAction: what CloudFormation does with the old physical resource.
 _DELETION = {"Delete": "Delete", "Retain": "Retain", "Snapshot": "Snapshot"}
 _REPLACE = {
@@ -121,8 +140,10 @@ class ChangeSet:
         return {rc.LogicalResourceId for rc in self.changes if rc.Action == "Remove"}
 
 
-def decode(path: str, doc: Any) -> tuple[ChangeSet, list[str]]:
-    """Validate a decoded describe-change-set document; notes for what is skipped."""
+def decode(path: str, doc: Any) -> ChangeSet:
+    """Validate a decoded describe-change-set document. Anything of another shape,
+    and any change whose parts contradict each other, is an InputError: a change
+    set that cannot be read exactly is never reviewed as if it could."""
     try:
         cs = msgspec.convert(doc, _ChangeSetDoc)
     except msgspec.ValidationError as exc:
@@ -133,40 +154,90 @@ def decode(path: str, doc: Any) -> tuple[ChangeSet, list[str]]:
             "change set output is one page of several (NextToken is set); "
             "give the complete list of Changes",
         )
-    notes: list[str] = []
+    if cs.Status is not None and cs.Status not in STATUSES:
+        raise InputError(path, "unknown change set Status")
+    if cs.Status in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+        raise InputError(
+            path,
+            f"change set is still being created (Status {cs.Status}): its Changes may be "
+            "incomplete; describe it again once its Status is CREATE_COMPLETE",
+        )
     changes: list[_ResourceChange] = []
     seen: set[str] = set()
     for i, change in enumerate(cs.Changes):
-        rc = change.ResourceChange
-        if change.Type not in (None, "Resource"):
-            # Other change types (hooks) describe no resource; say so, never guess.
-            notes.append(f"{path}: skipped a change of type {change.Type!r} (#{i})")
-            continue
-        if rc is None:
-            # A resource change we cannot read could be a deletion: fail closed.
-            raise InputError(path, f"Changes[{i}]: a Resource change without ResourceChange")
-        lid = rc.LogicalResourceId
-        where = f"Changes[{i}] ({lid})"
-        if not lid:
-            raise InputError(path, f"Changes[{i}]: empty LogicalResourceId")
-        if lid in seen:
-            raise InputError(path, f"duplicate logical id {lid} in Changes")
-        seen.add(lid)
-        if rc.Action not in ACTIONS:
-            raise InputError(path, f"{where}: unknown Action {rc.Action!r}")
-        if rc.Replacement is not None and rc.Replacement not in REPLACEMENTS:
-            raise InputError(path, f"{where}: unknown Replacement {rc.Replacement!r}")
-        if rc.PolicyAction is not None and rc.PolicyAction not in {**_DELETION, **_REPLACE}:
-            raise InputError(path, f"{where}: unknown PolicyAction {rc.PolicyAction!r}")
-        for d in rc.Details:
-            rr = d.Target.RequiresRecreation if d.Target else None
-            if rr is not None and rr not in RECREATION:
-                raise InputError(path, f"{where}: unknown RequiresRecreation {rr!r}")
+        rc = _checked(path, i, change)
+        if rc.LogicalResourceId in seen:
+            raise InputError(path, f"duplicate logical id {rc.LogicalResourceId} in Changes")
+        seen.add(rc.LogicalResourceId)
         changes.append(rc)
     noecho = frozenset(
         p.ParameterKey for p in cs.Parameters or () if p.ParameterValue == MASKED_PARAMETER
     )
-    return ChangeSet(path, cs, changes, noecho), notes
+    return ChangeSet(path, cs, changes, noecho)
+
+
+def _checked(path: str, i: int, change: _Change) -> _ResourceChange:
+    """One entry of Changes, refused unless its shape is known and its parts agree.
+    Messages name the entry and the field, never the field's value (the input
+    may hold secrets), except values already checked against a known set."""
+    if change.Type != "Resource":
+        # The API knows only "Resource"; anything else describes we know not what.
+        what = "no Type" if change.Type is None else "a Type other than Resource"
+        raise InputError(path, f"Changes[{i}]: {what} (describe-change-set gives Resource)")
+    rc = change.ResourceChange
+    if rc is None:
+        # A resource change we cannot read could be a deletion: fail closed.
+        raise InputError(path, f"Changes[{i}]: a Resource change without ResourceChange")
+    if not LOGICAL_ID.fullmatch(rc.LogicalResourceId):
+        raise InputError(
+            path, f"Changes[{i}]: LogicalResourceId is not a logical id (letters and digits)"
+        )
+    where = f"Changes[{i}] ({rc.LogicalResourceId})"
+    if rc.Action not in ACTIONS:
+        raise InputError(path, f"{where}: unknown Action (one of {', '.join(sorted(ACTIONS))})")
+    if not rc.ResourceType:
+        raise InputError(path, f"{where}: {rc.Action} without ResourceType")
+    if not RESOURCE_TYPE.fullmatch(rc.ResourceType):
+        raise InputError(path, f"{where}: ResourceType is not a resource type (AWS::Service::Name)")
+    if rc.Replacement is not None and rc.Replacement not in REPLACEMENTS:
+        raise InputError(path, f"{where}: unknown Replacement (True, False or Conditional)")
+    if rc.PolicyAction is not None and rc.PolicyAction not in {**_DELETION, **_REPLACE}:
+        raise InputError(path, f"{where}: unknown PolicyAction")
+    for d in rc.Details:
+        rr = d.Target.RequiresRecreation if d.Target else None
+        if rr is not None and rr not in RECREATION:
+            raise InputError(path, f"{where}: unknown RequiresRecreation in Details")
+    problem = _contradiction(rc)
+    if problem:
+        raise InputError(path, f"{where}: {problem}; the change set contradicts itself")
+    return rc
+
+
+def _contradiction(rc: _ResourceChange) -> str | None:
+    """What in a (well-typed) resource change cannot all be true at once."""
+    action, replacement = rc.Action, rc.Replacement
+    if action in ("Remove", "Import") and replacement in ("True", "Conditional"):
+        return f"{action} with Replacement {replacement}"
+    if action == "Add" and rc.BeforeContext is not None:
+        return "Add with a BeforeContext (a new resource has no before)"
+    if action == "Remove" and rc.AfterContext is not None:
+        return "Remove with an AfterContext (a removed resource has no after)"
+    if rc.PolicyAction in _REPLACE:
+        # ReplaceAnd*: what happens to the old resource when it is replaced.
+        if action == "Remove":
+            return f"Remove with PolicyAction {rc.PolicyAction}"
+        if action == "Modify" and replacement == "False":
+            return f"Replacement False but PolicyAction {rc.PolicyAction}"
+    if action == "Modify":
+        said = {
+            t.RequiresRecreation for d in rc.Details if (t := d.Target) and t.RequiresRecreation
+        }
+        recreates = sorted(said & {"Always", "Conditionally"})
+        if replacement == "False" and recreates:
+            return f"Replacement False but a change that RequiresRecreation {recreates[0]}"
+        if replacement in ("True", "Conditional") and said and not recreates:
+            return f"Replacement {replacement} but every change RequiresRecreation Never"
+    return None
 
 
 def _action(rc: _ResourceChange) -> tuple[Action, bool]:
@@ -180,9 +251,9 @@ def _action(rc: _ResourceChange) -> tuple[Action, bool]:
     if rc.Action == "Modify":
         if rc.Replacement == "True":
             return Action.REPLACE, False
-        if rc.Replacement == "Conditional":
-            return Action.REPLACE, True
-        return Action.UPDATE, False
+        if rc.Replacement == "False":
+            return Action.UPDATE, False
+        return Action.REPLACE, True
     # Dynamic: decided when the change set runs.
     if rc.Replacement == "False":
         return Action.UPDATE, False
@@ -221,6 +292,8 @@ def reason(
         parts.append("Import")
     if replacement is not None and action in ("Modify", "Dynamic"):
         parts.append(f"Replacement: {replacement}")
+    elif action == "Modify":
+        parts.append("Replacement not given (a replacement cannot be ruled out)")
     if always:
         parts.append(f"RequiresRecreation: Always ({', '.join(dict.fromkeys(always))})")
     if conditionally:

@@ -46,6 +46,8 @@ def change_set_plan(
             f"{lid}/" for lid in _chain(cs, parent)
         )
         t = paired.get(id(cs))
+        if t is not None:
+            _same_types(cs, t)
         noecho = cs.noecho | (t.noecho if t else frozenset())
         changes = [to_change(cs, rc, prefix, t, noecho) for rc in cs.changes]
         if t is not None:
@@ -75,6 +77,20 @@ def change_set_plan(
         )
     source = ", ".join([cs.path for cs in change_sets] + [t.path for t in templates])
     return assemble(source, PlanKind.CFN_CHANGE_SET, stacks, notes=notes, errored=errored)
+
+
+def _same_types(cs: ChangeSet, template: Template) -> None:
+    """A change set and the template it was made from name the same type for each
+    resource: CloudFormation refuses to change a resource's type in place."""
+    for i, rc in enumerate(cs.changes):
+        res = template.resources.get(rc.LogicalResourceId)
+        if rc.Action != "Remove" and res is not None and res.type != rc.ResourceType:
+            raise InputError(
+                cs.path,
+                f"Changes[{i}] ({rc.LogicalResourceId}): ResourceType {rc.ResourceType} "
+                f"but the template {template.path} gives another Type; the change set "
+                "and its template contradict each other",
+            )
 
 
 # A nested change set -> (its parent, the parent's logical id of the nested stack).

@@ -17,8 +17,12 @@ from typing import Any
 from planguard.errors import InputError
 
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html
-_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
+LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")  # fullmatch
 _POLICIES = frozenset({"Delete", "Retain", "Snapshot", "RetainExceptOnCreate"})
+_QUOTE = re.compile("['\"`]")
+_DUPLICATE = re.compile(r"Duplicate found '([^']*)'")
+_MARK = re.compile(r"line (\d+), column (\d+)")
+_LINE_NOTE = re.compile(r"\s*\(?\bline \d+\)?")
 _SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
 # Dynamic references whose resolved value is a secret. `{{resolve:ssm:…}}` is plain.
 SECRET_DYNAMIC_REF = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
@@ -109,17 +113,56 @@ def decode(path: str, text: bytes) -> Template:
     except RecursionError:
         raise InputError(path, "template nested too deeply") from None
     except (yaml.YAMLError, ValueError) as exc:  # JSON and YAML errors it does not report
-        raise InputError(path, f"cannot parse template: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise InputError(path, parse_problem(problem, line, column)) from None
     if matches or raw is None:
         first = matches[0] if matches else None
-        msg = getattr(first, "message", "cannot parse template")
+        msg = getattr(first, "message", "") or "cannot parse template"
         line = getattr(first, "linenumber", None)
-        where = f" (line {line})" if line and "line" not in msg else ""
-        raise InputError(path, f"{msg}{where}")
+        column = getattr(first, "columnnumber", None)
+        raise InputError(path, parse_problem(msg, line, column))
     try:
         return _template(path, raw)
     except RecursionError:
         raise InputError(path, "template nested too deeply") from None
+
+
+def parse_problem(message: str, line: int | None, column: int | None) -> str:
+    """A parser's message as the kind of problem and where, without the input's
+    text: YAML and JSON errors quote the offending token, tag or line (which can
+    be a secret), so everything from the first quote on is dropped."""
+    mark = _MARK.search(message)  # PyYAML's own "line 5, column 27", when it gives one
+    if mark:
+        line, column = int(mark.group(1)), int(mark.group(2))
+    text = message.split("\n", 1)[0].removeprefix("Template could not be parsed: ")
+    duplicate = _DUPLICATE.match(text)
+    if duplicate:
+        name = shown(duplicate.group(1))
+        text = f"Duplicate found '{name}'" if name else "Duplicate found"
+    else:
+        text = _QUOTE.split(text, 1)[0]
+    text = _LINE_NOTE.sub("", text).strip().rstrip(":,").strip() or "cannot parse template"
+    where = ", ".join(
+        f"{word} {n}" for word, n in (("line", line), ("column", column)) if n and n > 0
+    )
+    return f"cannot parse template: {text[:100]}" + (f" ({where})" if where else "")
+
+
+def _what(kind: str, name: str, line: int | None) -> str:
+    """ "parameter Name", or for a name that is not a logical id "a parameter (line 3)"."""
+    if LOGICAL_ID.fullmatch(name):
+        return f"{kind} {name}"
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{article} {kind}" + (f" (line {line})" if line else "")
+
+
+def shown(name: str) -> str:
+    """A name from the input as it may appear in a message: a logical id (letters
+    and digits, as every report shows it), else nothing of it."""
+    return name if LOGICAL_ID.fullmatch(name) else ""
 
 
 def _plain(node: Any, path: str) -> Any:
@@ -157,8 +200,11 @@ def _template(path: str, raw: Any) -> Template:
         raise InputError(path, f"a template must be a mapping, not {type(raw).__name__}")
     if "Resources" not in raw:
         raise InputError(path, "not a CloudFormation template: no Resources section")
-    section = raw["Resources"]
-    lines = {str(k): _line(k) for k in section} if isinstance(section, dict) else {}
+    lines = {
+        name: {str(k): _line(k) for k in raw[name]}
+        for name in ("Resources", "Parameters", "Outputs")
+        if isinstance(raw.get(name), dict)
+    }
     doc = _plain(raw, path)
     resources_raw = doc.get("Resources")
     if not isinstance(resources_raw, dict):
@@ -166,36 +212,47 @@ def _template(path: str, raw: Any) -> Template:
     parameters = _section(path, doc, "Parameters")
     noecho = set()
     for name, param in parameters.items():
+        what = _what("parameter", name, lines.get("Parameters", {}).get(name))
         if not isinstance(param, dict) or not isinstance(param.get("Type"), str):
-            raise InputError(path, f"parameter {name}: must be a mapping with a Type")
+            raise InputError(path, f"{what}: must be a mapping with a Type")
         flag = param.get("NoEcho", False)
         if isinstance(flag, str) and flag.lower() in ("true", "false"):
             flag = flag.lower() == "true"
         if not isinstance(flag, bool):
-            raise InputError(path, f"parameter {name}: NoEcho must be true or false")
+            raise InputError(path, f"{what}: NoEcho must be true or false")
         if flag:
             noecho.add(name)
     outputs = _section(path, doc, "Outputs")
     for name, out in outputs.items():
+        what = _what("output", name, lines.get("Outputs", {}).get(name))
         if not isinstance(out, dict) or "Value" not in out:
-            raise InputError(path, f"output {name}: must be a mapping with a Value")
+            raise InputError(path, f"{what}: must be a mapping with a Value")
         export = out.get("Export")
         if export is not None and (not isinstance(export, dict) or "Name" not in export):
-            raise InputError(path, f"output {name}: Export must be a mapping with a Name")
+            raise InputError(path, f"{what}: Export must be a mapping with a Name")
+        problem = intrinsic_problem(out)
+        if problem:
+            raise InputError(path, f"{what}: {problem}")
     transform = doc.get("Transform") is not None
     resources = {}
     for logical_id, body in resources_raw.items():
-        if not _LOGICAL_ID.match(logical_id):
-            raise InputError(path, f"resource {logical_id!r}: logical ids are alphanumeric")
+        line = lines.get("Resources", {}).get(logical_id)
+        if not LOGICAL_ID.fullmatch(logical_id):
+            at = f" (line {line})" if line else ""
+            raise InputError(path, f"a resource's logical id is not letters and digits{at}")
         if logical_id in parameters:
             raise InputError(
                 path, f"duplicate logical id {logical_id} (a parameter and a resource)"
             )
-        resources[logical_id] = _resource(path, logical_id, body, lines.get(logical_id))
+        resources[logical_id] = _resource(path, logical_id, body, line)
     for res in resources.values():
         for dep in res.depends_on:
             if dep not in resources and not transform:
-                raise InputError(path, f"resource {res.logical_id}: DependsOn unknown {dep}")
+                raise InputError(
+                    path,
+                    f"resource {res.logical_id}: DependsOn names no resource of the "
+                    f"template {shown(dep)}".rstrip(),
+                )
     template = Template(
         path=path,
         resources=resources,
@@ -218,7 +275,8 @@ def _policy(path: str, logical_id: str, key: str, value: Any) -> str | None:
         return None
     if isinstance(value, str):
         if value not in _POLICIES:
-            raise InputError(path, f"resource {logical_id}: unknown {key} {value!r}")
+            known = ", ".join(sorted(_POLICIES))
+            raise InputError(path, f"resource {logical_id}: unknown {key} (one of {known})")
         return value
     if isinstance(value, dict):
         # An intrinsic (Fn::If, Ref to a parameter): unknown until deployed, so
@@ -263,6 +321,10 @@ def _resource(path: str, logical_id: str, body: Any, line: int | None) -> Templa
         ),
         ignores=_ignores(path, logical_id, metadata or {}),
     )
+    problem = intrinsic_problem(props)
+    if problem:
+        at = f" (line {line})" if line else ""
+        raise InputError(path, f"resource {logical_id}{at}: {problem} in Properties")
     walk_refs(props, res.refs, res.imports, in_if=False)
     res.refs.extend(Ref("depends_on", d) for d in res.depends_on)
     return res
@@ -345,6 +407,97 @@ def walk_refs(node: Any, out: list[Ref], imports: list[Any], *, in_if: bool) -> 
             imports.append(value)
     for item in node.values():
         walk_refs(item, out, imports, in_if=in_if)
+
+
+# The intrinsic functions a template may use outside Rules:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
+# (Fn::ForEach::Name comes with the AWS::LanguageExtensions transform; cfn-lint
+# also knows Fn::GetStackOutput.)
+_FUNCTIONS = frozenset(
+    {
+        "Fn::And",
+        "Fn::Base64",
+        "Fn::Cidr",
+        "Fn::Contains",
+        "Fn::Equals",
+        "Fn::FindInMap",
+        "Fn::GetAtt",
+        "Fn::GetAZs",
+        "Fn::GetStackOutput",
+        "Fn::If",
+        "Fn::ImportValue",
+        "Fn::Join",
+        "Fn::Length",
+        "Fn::Not",
+        "Fn::Or",
+        "Fn::Select",
+        "Fn::Split",
+        "Fn::Sub",
+        "Fn::ToJsonString",
+        "Fn::Transform",
+    }
+)
+
+
+def intrinsic_problem(node: Any) -> str | None:
+    """What is wrong with the intrinsic functions under `node`, if anything: an
+    unknown `Fn::` (an unknown YAML tag becomes one), or a Ref, Fn::GetAtt, Fn::Sub
+    or Fn::If of a shape CloudFormation rejects. The graph is built from these
+    references; one that cannot be read would be a dependency silently missed."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if len(item) == 1:
+            ((key, value),) = item.items()
+            if key.startswith("Fn::") and not (
+                key in _FUNCTIONS or key.startswith("Fn::ForEach::")
+            ):
+                name = shown(key[4:])
+                return f"unknown intrinsic function {'Fn::' + name if name else ''}".rstrip()
+            problem = _shape_problem(key, value)
+            if problem:
+                return problem
+        todo.extend(item.values())
+    return None
+
+
+def _shape_problem(key: str, value: Any) -> str | None:
+    if key == "Ref" and not (isinstance(value, str) and value):
+        return "Ref must name a resource or parameter"
+    if key == "Fn::GetAtt":
+        if isinstance(value, str):
+            base, _, attr = value.partition(".")
+            ok = bool(base and attr)
+        else:
+            ok = (
+                isinstance(value, list)
+                and len(value) == 2
+                and isinstance(value[0], str)
+                and bool(value[0])
+                and isinstance(value[1], (str, dict))
+            )
+        if not ok:
+            return "Fn::GetAtt must be [resource, attribute] or resource.attribute"
+    if key == "Fn::Sub" and not (
+        isinstance(value, str)
+        or (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], dict)
+        )
+    ):
+        return "Fn::Sub must be a string or [string, {variables}]"
+    if key == "Fn::If" and not (
+        isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+    ):
+        return "Fn::If must be [condition, value if true, value if false]"
+    return None
 
 
 def _is_intrinsic(node: dict[str, Any]) -> bool:

@@ -201,9 +201,7 @@ def _build(items: list[tuple[str, str, Any, bytes]], options: LoadOptions) -> li
     notes: list[str] = []
     for path, kind, doc, data in items:
         if kind == "cfn-change-set":
-            cs, more = decode_change_set(path, doc)
-            change_sets.append(cs)
-            notes.extend(more)
+            change_sets.append(decode_change_set(path, doc))
         elif kind == "cfn-template":
             templates.append(load_template_text(path, data))
         else:
