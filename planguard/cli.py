@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         # Answered before anything heavy is imported: hooks call this often.
         sys.stdout.write(f"planguard {__version__}\n")
         return EXIT_PASS
+    if argv[:1] == ["guard"]:
+        # An agent's hook, run before each of its commands: answered without
+        # typer or the review unless there is a plan to review.
+        from planguard.guard import main as guard
+
+        return guard(argv[1:])
     from planguard.speed import collector
 
     with collector.paused():
