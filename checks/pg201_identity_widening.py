@@ -3,6 +3,12 @@
 Both sides of each change are compared; only grants that are new after the
 change fire, so an edit that keeps or narrows a policy is silent. Messages say
 what widened, never the policy text.
+
+A statement on every resource ("*") widens only when it may write: its actions
+are judged by their IAM access level (planguard/iam_actions.py, from data).
+Read and list actions, and the log and trace writes AWS's own managed policies
+grant, are info; actions that only take "*" and only read are silent; an action
+the table does not know counts as a write.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from planguard import iam_actions
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Change
 from planguard.values import SENSITIVE
@@ -140,11 +147,27 @@ def _statement_grants(stmt: dict[str, Any]) -> set[Grant]:
     if "NotAction" in stmt:
         out.add(("notaction", ""))
     if "Principal" not in stmt and every_resource:
-        out.add(("resource", "*"))
+        out.update(_every_resource(actions, every_action))
     if every_action and every_resource and "Principal" not in stmt:
         out.add(("admin", ""))
     out.update(_principal_grants(stmt))
     return out
+
+
+def _every_resource(actions: list[str], every_action: bool) -> set[Grant]:
+    """What actions on "*" grant, by the access level of each action they match."""
+    if every_action:
+        return {("resource", "*")}
+    reach = iam_actions.reach(actions)
+    if reach.widens:
+        # Service wildcards ("s3:*") are named by their own grant already.
+        writes = {("write", a) for a, _ in reach.writes if not a.endswith(":*")}
+        return {("resource", "*"), *writes, *(("unknown", a) for a in reach.unknown)}
+    if reach.logging:
+        return {("logging", "*")}
+    if reach.scoped_reads:
+        return {("read", "*")}
+    return set()  # reads of actions that take no resource but "*": nothing wider to ask
 
 
 def _canonical(stmt: dict[str, Any]) -> str:
@@ -175,27 +198,41 @@ def _principal_grants(stmt: dict[str, Any]) -> set[Grant]:
     return out
 
 
-def _describe(grant: Grant) -> tuple[str, bool]:
+_CRITICAL, _HIGH, _INFO = Severity.CRITICAL, Severity.HIGH, Severity.INFO
+
+
+def _describe(grant: Grant) -> tuple[str, Severity]:
     kind, value = grant
     if kind == "admin":
-        return 'allows every action on every resource ("*" on "*")', True
+        return 'allows every action on every resource ("*" on "*")', _CRITICAL
     if kind == "action" and value == "*":
-        return 'allows every action ("*")', True
+        return 'allows every action ("*")', _CRITICAL
     if kind == "action":
         service = value.split(":", 1)[0]
-        return f'allows every {service} action ("{value}")', service in ("iam", "sts", "kms")
+        return f'allows every {service} action ("{value}")', (
+            _CRITICAL if service in ("iam", "sts", "kms") else _HIGH
+        )
     if kind == "notaction":
-        return "allows every action except a list (NotAction)", True
+        return "allows every action except a list (NotAction)", _CRITICAL
     if kind == "resource":
-        return 'applies to every resource ("*")', False
+        return 'allows writes on every resource ("*")', _HIGH
+    if kind == "write":
+        levels = {level for _, found in iam_actions.reach([value]).writes for level in found}
+        return f'"{value}" ({", ".join(sorted(levels))})', _HIGH
+    if kind == "unknown":
+        return f'"{value}" (not in the IAM action table, so taken as a write)', _HIGH
+    if kind == "logging":
+        return 'writes logs or traces on every resource ("*"), as AWS managed policies do', _INFO
+    if kind == "read":
+        return 'reads every resource ("*") (read and list actions only)', _INFO
     if kind == "principal":
-        return 'trusts any principal ("*")', True
+        return 'trusts any principal ("*")', _CRITICAL
     if kind == "account":
-        return f"trusts account {value}", False
+        return f"trusts account {value}", _HIGH
     if kind == "attach":
-        return f"attaches the {value} policy", True
+        return f"attaches the {value} policy", _CRITICAL
     if kind == "role":
-        return f"grants {value}", True
+        return f"grants {value}", _CRITICAL
     raise AssertionError(grant)
 
 
@@ -284,14 +321,17 @@ def check(ctx: Context) -> Iterator[Finding]:
         if change.action is Action.CREATE:
             # A new role trusting an account is ordinary; widening an existing trust is not.
             new = {g for g in new if g[0] != "account"}
+        if ("resource", "*") not in new:
+            # The actions only say what a new write on "*" is: one more action
+            # where writes on "*" were already granted stays silent, as before.
+            new = {g for g in new if g[0] not in ("write", "unknown")}
         if ("admin", "") in new:
             new -= {("action", "*"), ("resource", "*")}
         if not new:
             continue
-        critical = any(_describe(g)[1] for g in new)
-        described = sorted(_describe(g)[0] for g in new if g not in after.hidden)
+        severity = max((_describe(g)[1] for g in new), key=lambda s: s.rank)
         # Members of IAM bindings are identities: count them, don't list them.
-        phrases = _summarise(described)
+        phrases = _summarise(sorted(g for g in new if g not in after.hidden))
         if any(g in after.hidden for g in new):
             phrases.append(f"widens permissions {SENSITIVE}")  # not what, nor to whom
         now = "now " if change.action is not Action.CREATE else ""
@@ -299,7 +339,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             META,
             f"{change.address} {now}{'; '.join(phrases)}",
             change=change,
-            severity=Severity.CRITICAL if critical else None,
+            severity=severity,
             evidence=[
                 *(f"grant {kind} {value}" for kind, value in new),
                 *(e for g in new for e in after.evidence[g]),
@@ -307,15 +347,30 @@ def check(ctx: Context) -> Iterator[Finding]:
         )
 
 
-def _summarise(texts: list[str]) -> list[str]:
+_LISTED = 3  # write actions named in a message; the rest are counted
+
+
+def _summarise(grants: list[Grant]) -> list[str]:
     out: list[str] = []
     roles: dict[str, int] = {}
-    for text in texts:
+    actions = [_describe(g)[0] for g in grants if g[0] in ("write", "unknown")]
+    for grant in grants:
+        text = _describe(grant)[0]
+        if grant[0] in ("write", "unknown"):
+            continue
+        if grant == ("resource", "*") and actions:
+            continue  # said by the actions, below
         if text.startswith("grants ") and " to " in text:
             role = text[len("grants ") :].split(" to ", 1)[0]
             roles[role] = roles.get(role, 0) + 1
         else:
             out.append(text)
+    if actions:
+        named = ", ".join(actions[:_LISTED])
+        more = len(actions) - _LISTED
+        rest = f" and {more} more" if more > 0 else ""
+        out.append(f'allows {named}{rest} on every resource ("*")')
+    out.sort()
     for role, n in sorted(roles.items()):
         out.append(f"grants {role} to {n} new member{'s' if n != 1 else ''}")
     return out
