@@ -97,18 +97,26 @@ def confirm(digest: str, stdin: TextIO, tty: str = TTY) -> bool:
     if not _isatty(stdin):
         return False
     try:
-        terminal = open(tty, "r+", encoding="utf-8")  # noqa: SIM115 (closed below)
+        fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return False
-    with terminal:
-        if not terminal.isatty():
+    try:
+        if not os.isatty(fd):
             return False
-        terminal.write(
+        prompt = (
             f"To apply this blocked plan anyway, type the first {CONFIRM_CHARS} characters "
             "of its SHA-256 (anything else cancels): "
         )
-        terminal.flush()
-        typed = terminal.readline().strip().lower()
+        os.write(fd, prompt.encode())
+        line = b""
+        while not line.endswith(b"\n") and len(line) < 1024:
+            chunk = os.read(fd, 1024)  # a terminal gives a line at a time
+            if not chunk:
+                break
+            line += chunk
+    finally:
+        os.close(fd)
+    typed = line.decode(errors="replace").strip().lower()
     return len(typed) == CONFIRM_CHARS and digest.startswith(typed)
 
 
