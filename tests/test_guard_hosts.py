@@ -152,14 +152,21 @@ sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()))
 from planguard import cli
 code = cli.main(["guard", "--host", "claude"])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r}
-               or m.startswith(("planguard.load", "planguard.engine", "planguard.review")))
+               or m.startswith(("planguard.load", "planguard.engine", "planguard.config")))
 print(code, heavy)
 """
 
 
-def test_a_command_that_is_no_change_imports_nothing_heavy(tmp_path: Path) -> None:
-    payload = json.loads((PAYLOADS / "claude" / "harmless.json").read_text())
-    payload["tool_input"]["command"] = "git status && echo ok > out.txt | tee log.txt"
+@pytest.mark.parametrize("case", ["harmless", "write-policy"])
+def test_what_is_no_change_imports_nothing_heavy(case: str, tmp_path: Path) -> None:
+    payload = json.loads((PAYLOADS / "claude" / f"{case}.json").read_text())
+    payload["cwd"] = str(tmp_path)
+    if case == "harmless":
+        payload["tool_input"]["command"] = "git status && echo ok > out.txt | tee log.txt"
+    else:  # an agent editing its code, in a project with a policy
+        (tmp_path / ".git").mkdir()
+        (tmp_path / ".planguard.yml").write_text("fail_on: high\n")
+        payload["tool_input"]["file_path"] = str(tmp_path / "src" / "app.py")
     env = {**os.environ, "PLANGUARD_GUARD_LOG": str(tmp_path / "guard.log")}
     probe = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), json.dumps(payload)],

@@ -67,10 +67,16 @@ def _has_policy(path: str) -> bool:
 
 
 def _user_check(path: str) -> str | None:
-    """A module of the user checks the nearest policy names."""
+    """A module of the user checks the nearest policy names. Looked for with
+    plain reads first: an agent writes Python files all day, and most
+    projects' policies name no checks directory."""
+    if not _names_checks(os.path.dirname(path)):
+        return None
+    from pathlib import Path
+
     from planguard import config
 
-    found = config.find(__import__("pathlib").Path(os.path.dirname(path)))
+    found = config.find(Path(os.path.dirname(path)))
     if found is None:
         return None
     try:
@@ -81,6 +87,25 @@ def _user_check(path: str) -> str | None:
         if os.path.normpath(os.path.dirname(path)) == os.path.normpath(directory):
             return f"{os.path.basename(path)}, one of planguard's user checks ({directory})"
     return None
+
+
+def _names_checks(directory: str) -> bool:
+    """Whether a policy file above `directory` (up to the repository root)
+    mentions `checks_dir`."""
+    here = os.path.abspath(directory)
+    while True:
+        for name in (*sorted(POLICY_NAMES), "pyproject.toml"):
+            candidate = os.path.join(here, name)
+            try:
+                with open(candidate, "rb") as f:
+                    if b"checks_dir" in f.read(8 * 1024 * 1024):
+                        return True
+            except OSError:
+                continue
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return False
+        here = parent
 
 
 def pyproject_policy_changed(path: str, after: str) -> bool:
