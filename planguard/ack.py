@@ -139,9 +139,9 @@ def loads(data: bytes, origin: str) -> Acks:
     for plan, entry in doc.plans.items():
         for item in entry.accepted:
             if not CHECK_ID.match(item.check):
-                raise ConfigError(origin, f"not a check id: {item.check!r}")
+                raise ConfigError(origin, "an accepted entry's check is not a check id (PGnnn)")
             if not _FINGERPRINT.match(item.fingerprint):
-                raise ConfigError(origin, f"not a fingerprint: {item.fingerprint!r}")
+                raise ConfigError(origin, "an accepted entry's fingerprint is not a fingerprint")
         accepted.setdefault(_norm(plan), set()).update(entry.accepted)
     return Acks(
         origin,

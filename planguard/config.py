@@ -78,7 +78,7 @@ def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = _problem(getattr(exc, "problem", None) or str(exc))
         raise ConfigError(
             path, f"invalid YAML: {problem}", mark.line + 1 if mark else None
         ) from None
@@ -98,7 +98,9 @@ def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
                 if not isinstance(key, (str, int)):
                     raise ConfigError(path, "keys must be strings", k.start_mark.line + 1)
                 if key in out:
-                    raise ConfigError(path, f"duplicate key {key!r}", k.start_mark.line + 1)
+                    raise ConfigError(
+                        path, f"duplicate key {shown(key)}".rstrip(), k.start_mark.line + 1
+                    )
                 out[key] = build(v, (*at, key))
                 lines[(*at, key)] = k.start_mark.line + 1
             return out
@@ -107,11 +109,35 @@ def _yaml_load(path: str, text: str) -> tuple[Any, _Lines]:
         try:
             return loader.construct_object(n, deep=True)
         except yaml.YAMLError as exc:
-            raise ConfigError(path, f"invalid value: {exc}", n.start_mark.line + 1) from None
+            problem = _problem(getattr(exc, "problem", None) or str(exc))
+            raise ConfigError(path, f"invalid value: {problem}", n.start_mark.line + 1) from None
 
     if node is None:
         return {}, _Lines()
     return build(node, ()), _Lines(lines)
+
+
+# What of the input a message may show: a plain word (a key or a severity as a
+# person types them, typos included) or a check id. Anything else — a token, a
+# password, a line of the file — is left out: messages reach CI logs.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z_-]{0,31}")
+_QUOTE = re.compile("['\"`]")
+
+
+def shown(value: object) -> str:
+    """`value` as a message may show it, or "" when it may not."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and (_PLAIN.fullmatch(value) or CHECK_ID.fullmatch(value)):
+        return value
+    return ""
+
+
+def _problem(message: str) -> str:
+    """A YAML error's kind of problem: PyYAML quotes the offending tag, character
+    or line, so everything from the first quote or line break on is dropped."""
+    text = _QUOTE.split(message.split("\n", 1)[0], 1)[0].strip().rstrip(":,").strip()
+    return text or "cannot be read"
 
 
 # The top-level keys, in the order they are validated (the first error in
@@ -358,7 +384,10 @@ class _Parser:
     # -- the value kinds -----------------------------------------------------------
 
     def fail(self, problem: str, *at: _Where) -> ConfigError:
-        where = ".".join(str(a) for a in at)
+        # The path is made of keys from the file: each one shown only if plain.
+        where = ".".join(shown(a) or "…" for a in at)
+        if not where.strip(".…"):
+            where = ""
         text = f"{where}: {problem}" if where else problem
         return ConfigError(self.path, text, self.lines.of(*at))
 
@@ -367,12 +396,14 @@ class _Parser:
             raise self.fail("must be a severity (info, low, medium, high, critical)", *at)
         try:
             return Severity.parse(value)
-        except ValueError as exc:
-            raise self.fail(str(exc), *at) from None
+        except ValueError:
+            names = ", ".join(s.value for s in Severity)
+            typed = f" {shown(value)!r}" if shown(value) else ""
+            raise self.fail(f"unknown severity{typed} (one of {names})", *at) from None
 
     def check_id(self, value: Any, *at: _Where) -> str:
         if not isinstance(value, str) or not CHECK_ID.match(value):
-            raise self.fail(f"{value!r} is not a check id (PGnnn)", *at)
+            raise self.fail("not a check id (PGnnn)", *at)
         return value
 
     def tunable(self, value: Any, *at: _Where) -> str:
@@ -411,7 +442,7 @@ def validate_check_settings(config: Config, known: dict[str, dict[str, Any]]) ->
         if check_id not in known:
             raise ConfigError(where, f"checks.{check_id}: no such check", line)
         for key, value in settings.items():
-            at = f"checks.{check_id}.{key}"
+            at = f"checks.{check_id}.{shown(key) or '…'}"
             if key not in known[check_id]:
                 options = ", ".join(sorted(known[check_id])) or "none"
                 raise ConfigError(where, f"{at}: unknown option (options: {options})", line)
