@@ -116,6 +116,10 @@ DENIED = [
     ("rm -f .claude/settings.json", ".claude/settings.json, the agent's hooks"),
     ("echo '{}' > .kiro/agents/default.json", "the agent's hooks"),
     ("echo x >> .planguard/guard.log", "planguard's decision log"),
+    ("bash -c 'echo fail_on: critical > .planguard.yml'", "planguard's policy"),
+    ("sh -c 'cd infra && echo {} > ../.claude/settings.json'", "the agent's hooks"),
+    ("> .planguard-ack.json", "an acknowledgement file"),
+    ("env -C infra terraform show > ../.planguard.yml", "planguard's policy"),
     ('echo "terraform destroy', "cannot be read (no closing quotation) and it names terraform"),
     ("terraform apply tfplan", "there is no plan file tfplan"),
     (

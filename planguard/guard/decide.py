@@ -116,22 +116,23 @@ def _shell(command: str, cwd: str, host: str) -> Decision:
             f"{mention.group(0)}; a command planguard cannot read cannot be checked. "
             "Write it as plain commands, one infrastructure change per command."
         )
-    decisions = [_gate(why) for why in _gate_writes(commands, runs, command)]
+    decisions = [_gate(why) for why in _gate_writes(runs, command)]
     for index, run in enumerate(runs):
         hit = infra.recognise(run)
         if hit is not None:
-            decisions.append(_change(hit, runs[:index], commands, host, cwd))
+            decisions.append(_change(hit, runs[:index], host, cwd))
     return _combine(decisions)
 
 
-def _gate_writes(commands: list[shell.Simple], runs: list[unwrap.Run], text: str) -> list[str]:
+def _gate_writes(runs: list[unwrap.Run], text: str) -> list[str]:
     """Why the command line lowers the gate, for each way it does."""
     out = []
-    targets = [(t, c.cwd) for c in commands for t in c.written]
+    targets: list[tuple[str, str | None]] = []
     for run in runs:
         why = protect.gate_command(run)
         if why is not None:
             out.append(why)
+        targets += run.writes
         targets += [(t, run.cwd) for t in protect.written(run)]
     for target, cwd in targets:
         what = protect.protected(target, cwd)
@@ -171,21 +172,13 @@ def _joined(decisions: list[Decision], verdict: str) -> Decision:
 # -- infrastructure changes ----------------------------------------------------------
 
 
-def _change(
-    hit: infra.Hit, before: list[unwrap.Run], commands: list[shell.Simple], host: str, base: str
-) -> Decision:
+def _change(hit: infra.Hit, before: list[unwrap.Run], host: str, base: str) -> Decision:
     if hit.kind == infra.SAVED_PLAN:
-        return _saved_plan(hit, before, commands, host, base)
+        return _saved_plan(hit, before, host, base)
     return deny(unreviewable(hit))
 
 
-def _saved_plan(
-    hit: infra.Hit,
-    before: list[unwrap.Run],
-    commands: list[shell.Simple],
-    host: str,
-    base: str,
-) -> Decision:
+def _saved_plan(hit: infra.Hit, before: list[unwrap.Run], host: str, base: str) -> Decision:
     plan, where = hit.plan, hit.cwd
     if plan is None or where is None:
         return deny(
@@ -195,7 +188,7 @@ def _saved_plan(
         )
     shown = os.path.relpath(plan, base)
     shown = plan if shown.startswith("..") else shown
-    if _rewritten(plan, before, commands):
+    if _rewritten(plan, before):
         return deny(
             f"planguard: denied: {shown} is written earlier in this same command, so the plan "
             f"applied is not one planguard could review. Make the plan in one command "
@@ -234,7 +227,7 @@ def _saved_plan(
     return Decision(ASK, outcome.headline, person, agent, plan=plan, digest=outcome.digest)
 
 
-def _rewritten(plan: str, before: list[unwrap.Run], commands: list[shell.Simple]) -> bool:
+def _rewritten(plan: str, before: list[unwrap.Run]) -> bool:
     """Whether the command line writes the plan file before it applies it."""
     name = os.path.basename(plan)
 
@@ -243,13 +236,15 @@ def _rewritten(plan: str, before: list[unwrap.Run], commands: list[shell.Simple]
         return full == plan if full is not None else os.path.basename(path) == name
 
     for run in before:
-        flags, _ = infra.go_flags(run.argv[1:], frozenset({"out"}))
-        if "out" in flags and same(flags["out"], run.cwd):
-            return True
+        if run.name in ("terraform", "tofu", "terragrunt"):
+            flags, _ = infra.go_flags(run.argv[1:], frozenset({"out"}))
+            if "out" in flags and same(flags["out"], run.cwd):
+                return True
         if any(same(p, run.cwd) for p in protect.written(run)):
             return True
-    argvs = [r.argv for r in before]
-    return any(c.argv in argvs and any(same(t, c.cwd) for t in c.written) for c in commands)
+        if any(same(p, cwd) for p, cwd in run.writes):
+            return True
+    return False
 
 
 def _tool(hit: infra.Hit) -> str:

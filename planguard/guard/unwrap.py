@@ -103,15 +103,23 @@ _XARGS_VALUES = frozenset(
 
 
 class Run:
-    """One program run: its words, where it runs (None: unknown), and
-    whether it gets more arguments than these (`xargs`)."""
+    """One program run: its words, where it runs (None: unknown), whether it
+    gets more arguments than these (`xargs`), and the files its command's
+    redirections write, each with the directory it is relative to."""
 
-    __slots__ = ("argv", "cwd", "more_args")
+    __slots__ = ("argv", "cwd", "more_args", "writes")
 
-    def __init__(self, argv: list[str], cwd: str | None, more_args: bool = False) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: str | None,
+        more_args: bool = False,
+        writes: tuple[tuple[str, str | None], ...] = (),
+    ) -> None:
         self.argv = argv
         self.cwd = cwd
         self.more_args = more_args
+        self.writes = writes
 
     def __repr__(self) -> str:
         return f"Run({self.argv!r}, cwd={self.cwd!r})"
@@ -134,8 +142,12 @@ def program(word: str) -> str:
 
 
 def runs(commands: list[shell.Simple], depth: int = 0) -> Iterator[Run]:
-    """Every program the commands run, wrappers and nested shells opened."""
+    """Every program the commands run, wrappers and nested shells opened.
+    A command of redirections alone (`> file`) is a run without words."""
     for command in commands:
+        writes = tuple((target, command.cwd) for target in command.written)
+        if writes:
+            yield Run([], command.cwd, writes=writes)
         if command.argv:
             yield from _runs(command.argv, command.cwd, depth)
 
