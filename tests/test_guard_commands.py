@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,8 @@ DENIED = [
     ("terraform apply $PLAN", "which file"),
     ("cd $DIR && terraform apply tfplan", "which file"),
     ("echo tfplan | xargs terraform apply", "which file"),
+    ("T=terraform; $T destroy -auto-approve", "which program `$T` runs"),
+    ("$(echo terraform) destroy", "which program"),
 ]
 
 
@@ -143,6 +146,13 @@ def test_changes_and_the_gate_are_denied(command: str, why: str, tmp_path: Path)
 def test_a_plan_written_after_the_apply_is_no_concern(tmp_path: Path) -> None:
     decision, reason = guard("terraform apply tfplan && rm tfplan", tmp_path)
     assert decision == "deny" and "no plan file" in reason  # not "written earlier"
+
+
+def test_terraform_arguments_from_the_environment_are_not_reviewed(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "terraform" / "real" / "moved" / "output.json", tmp_path / "tfplan")
+    assert guard("terraform apply tfplan", tmp_path) == ("allow", "")
+    decision, reason = guard("TF_CLI_ARGS_apply=-destroy terraform apply tfplan", tmp_path)
+    assert decision == "deny" and "TF_CLI_ARGS" in reason
 
 
 def test_every_denial_in_one_command_is_given(tmp_path: Path) -> None:

@@ -117,10 +117,25 @@ def _shell(command: str, cwd: str, host: str) -> Decision:
             "Write it as plain commands, one infrastructure change per command."
         )
     decisions = [_gate(why) for why in _gate_writes(runs, command)]
+    mention = _MENTIONS.search(command)
     for index, run in enumerate(runs):
         hit = infra.recognise(run)
         if hit is not None:
             decisions.append(_change(hit, runs[:index], host, cwd))
+        elif mention and run.argv and ("$" in run.argv[0] or "`" in run.argv[0]):
+            decisions.append(
+                deny(
+                    f"planguard: denied: which program `{run.argv[0]}` runs is known only when "
+                    f"it runs, and this command names {mention.group(0)}. Name the program."
+                )
+            )
+    if "TF_CLI_ARGS" in command and any(d.plan for d in decisions):
+        decisions.append(
+            deny(
+                "planguard: denied: TF_CLI_ARGS adds arguments to terraform that the review does "
+                "not see. Apply the saved plan without it."
+            )
+        )
     return _combine(decisions)
 
 
