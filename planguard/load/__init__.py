@@ -23,6 +23,7 @@ from planguard.load.files import (
     read_bytes,
     terraform_bytes,
     to_utf8,
+    unwrap_action_output,
 )
 from planguard.model import Plan, PlanKind
 from planguard.speed.mapped import Buffer
@@ -96,10 +97,10 @@ def _kind(path: str, data: Buffer) -> tuple[str, Any]:
         if cloudformation.looks_like_yaml_template(bytes(data)):
             return "cfn-template", None
         raise InputError(path, "not JSON (and not a CloudFormation YAML template)")
-    if b'"format_version"' in head[:512]:
+    if b'"format_version"' in head[:512] or b'"plan_format_version"' in head[:512]:
         return "terraform", None
     doc = decode_object(path, data)
-    if "format_version" in doc:
+    if "format_version" in doc or "plan_format_version" in doc:
         return "terraform", None
     if "Changes" in doc and ({"ChangeSetName", "ChangeSetId", "StackName"} & doc.keys()):
         return "cfn-change-set", doc
@@ -107,6 +108,8 @@ def _kind(path: str, data: Buffer) -> tuple[str, Any]:
         return "cfn-template", doc
     if {"version", "lineage", "resources"} <= doc.keys():
         raise InputError(path, "this is a Terraform state file, not a plan")
+    if "resource_changes" in doc or "planned_values" in doc:
+        return "terraform", None  # a plan without its format_version: read with a warning
     keys = ", ".join(sorted(str(k)[:40] for k in doc)[:6]) or "none"
     raise InputError(
         path,
@@ -130,11 +133,12 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
         data = read_buffer(path, options.max_bytes)
         if data[:4] == _ZIP_MAGIC:
             data = to_utf8(path, show_binary_plan(path))
+        data, note = unwrap_action_output(path, data)
         kind, doc = _kind(path, data)
         if kind == "terraform":
             from planguard.load import terraform
 
-            plans.append(terraform.load(path, data, edges=options.edges))
+            plans.append(terraform.load(path, data, edges=options.edges, note=note))
         else:
             cfn.append((path, kind, doc, bytes(data)))
     if cfn or options.before or options.after:

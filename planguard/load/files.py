@@ -1,11 +1,13 @@
 """Reading input files: the checks every file goes through before any loader
-sees it (a regular file, within the size limit, UTF-8), and the options of a
-load. Below every loader, so that none of them imports the package that
+sees it (a regular file, within the size limit, UTF-8), what is wrapped
+around plan JSON in CI logs, duplicate keys, and the options of a load.
+Below every loader, so that none of them imports the package that
 dispatches to it."""
 
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -147,6 +149,167 @@ def terraform_bytes(paths: list[str]) -> int | None:
                 head = f.read(512).lstrip()
         except OSError:
             return None  # the ordinary path words the error
-        if not (head.startswith(b"{") and b'"format_version"' in head):
+        if not (
+            head.startswith(b"{")
+            and (b'"format_version"' in head or b'"plan_format_version"' in head)
+        ):
             return None
     return total
+
+
+# -- plans whose parts contradict each other ------------------------------------
+
+# A loader that finds a plan's parts contradicting each other still builds the
+# plan (so the report shows what it says) but marks it with a note beginning
+# with this; PG001 turns every such note into a finding that blocks.
+CONTRADICTION = "parts of the plan contradict each other: "
+
+
+def contradiction(problem: str) -> str:
+    """The note that marks a plan as contradicting itself."""
+    return CONTRADICTION + problem
+
+
+def contradictions(notes: list[str]) -> list[str]:
+    """The contradictions among a plan's notes (without the marker)."""
+    return [n[len(CONTRADICTION) :] for n in notes if n.startswith(CONTRADICTION)]
+
+
+# -- plan JSON captured through a setup action's wrapper ------------------------
+
+# hashicorp/setup-terraform's wrapper (`terraform_wrapper: true`, the default)
+# runs the real binary, renamed terraform-bin, through @actions/exec. Up to v2
+# that printed "[command]<path>/terraform-bin show -json tfplan" before
+# Terraform's output and, after it, the workflow commands
+# "::debug::Terraform exited with code 0.", "::debug::stdout: ...",
+# "::debug::stderr: ...", "::debug::exitcode: 0" and, before runners wrote
+# outputs to a $GITHUB_OUTPUT file, "::set-output name=stdout::..." and the
+# like, each on a line of its own (wrapper/terraform.js; the lines as users
+# met them: hashicorp/setup-terraform#20, #85). v3 passes stdout through
+# untouched. opentofu/setup-opentofu's wrapper does the same with tofu-bin.
+_WRAPPERS = {
+    "terraform-bin": ("hashicorp/setup-terraform", "terraform_wrapper: false"),
+    "tofu-bin": ("opentofu/setup-opentofu", "tofu_wrapper: false"),
+}
+
+
+def unwrap_action_output(path: str, data: Buffer) -> tuple[Buffer, str | None]:
+    """The plan JSON inside `terraform show -json` output captured through a
+    setup action's wrapper, and a note saying so; other input comes back as it
+    is, with no note."""
+    if data[:9] != b"[command]":
+        return data, None
+    end = data.find(b"\n")
+    if end < 0:
+        end = len(data)
+    command = bytes(data[9:end]).decode("utf-8", "replace").strip().split()
+    program = os.path.basename(command[0].replace("\\", "/")) if command else ""
+    wrapper = _WRAPPERS.get(program.removesuffix(".exe"))
+    if wrapper is None:
+        raise InputError(path, "a CI log (`[command]` line), not plan JSON")
+    action, setting = wrapper
+    where = f"output of {action}'s wrapper"
+    if command[1:3] != ["show", "-json"]:
+        raise InputError(path, f"{where}, but not of `show -json` (set `{setting}`)")
+    # Terraform writes the JSON on one line; the wrapper's workflow commands
+    # ("::debug::...", "::set-output ...") start lines of their own after it.
+    tail = data.find(b"\n::", end)
+    body = bytes(data[end + 1 : len(data) if tail < 0 else tail]).strip()
+    rest = bytes(data[len(data) if tail < 0 else tail + 1 :])
+    if not body.startswith(b"{") or any(
+        line.strip() and not line.startswith(b"::") for line in rest.splitlines()
+    ):
+        raise InputError(path, f"{where} with no single plan JSON object in it (set `{setting}`)")
+    note = (
+        f"read from the {where}: the `[command]` line and the workflow commands around "
+        f"the JSON were left out; set `{setting}` to save plain JSON"
+    )
+    return body, note
+
+
+# -- duplicate keys ---------------------------------------------------------------
+
+_WHITESPACE = b" \t\n\r"
+
+
+def duplicate_top_level_key(path: str, data: Buffer) -> str | None:
+    """A key that the top-level object of `data` (JSON already decoded once,
+    so valid) holds twice, or None.
+
+    Every JSON reader planguard knows of keeps the last value of a repeated key
+    without a word, and some keep the first: a plan whose top level says
+    `errored` twice means what its reader makes of it. The keys are walked
+    with the length of each (last) value, checking that the bytes at each
+    value are that value: one scan for the lengths, no copy. A first value
+    that differs from the last stops the walk, and the slow exact reading
+    (json with object_pairs_hook) decides."""
+    values = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+    seen: set[str] = set()
+    i, n = _skip(data, 0), len(data)
+    if data[i : i + 1] != b"{":
+        return _exact_top_level_duplicate(path, data)
+    i = _skip(data, i + 1)
+    while data[i : i + 1] == b'"':
+        j = data.find(b'"', i + 1)
+        while j > 0 and _escaped(data, j):
+            j = data.find(b'"', j + 1)
+        try:
+            key = msgspec.json.decode(data[i : j + 1], type=str)
+        except msgspec.MsgspecError:
+            break
+        if key in seen:
+            return key
+        seen.add(key)
+        i = _skip(data, j + 1)
+        value = values.get(key)
+        if data[i : i + 1] != b":" or value is None:
+            break
+        i = _skip(data, i + 1)
+        if data.find(value, i, i + len(value)) != i:
+            break  # a first value unlike the last: let the exact reading decide
+        i = _skip(data, i + len(value))
+        if data[i : i + 1] == b",":
+            i = _skip(data, i + 1)
+            continue
+        if data[i : i + 1] == b"}" and _skip(data, i + 1) == n and seen == values.keys():
+            return None
+        break
+    return _exact_top_level_duplicate(path, data)
+
+
+def _skip(data: Buffer, i: int) -> int:
+    while data[i : i + 1] and data[i : i + 1] in _WHITESPACE:
+        i += 1
+    return i
+
+
+def _escaped(data: Buffer, j: int) -> bool:
+    """Whether the quote at `j` is escaped (preceded by an odd run of backslashes)."""
+    k = j
+    while k > 0 and data[k - 1 : k] == b"\\":
+        k -= 1
+    return (j - k) % 2 == 1
+
+
+def _exact_top_level_duplicate(path: str, data: Buffer) -> str | None:
+    """The repeated top-level key, read the slow, exact way (about 3 s on a
+    60 MB plan): only when the walk above could not tell."""
+    top: list[list[tuple[str, object]]] = []
+
+    def pairs(items: list[tuple[str, object]]) -> object:
+        top[:] = [items]  # objects close inside out: the last is the top level
+        return None
+
+    try:
+        json.loads(bytes(data), object_pairs_hook=pairs)
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply") from None
+    except ValueError:
+        return None  # msgspec read it: nothing the exact reading can add
+    keys = [k for k, _ in top[0]] if top else []
+    counts: dict[str, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] == 2:
+            return key
+    return None

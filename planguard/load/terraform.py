@@ -1,8 +1,12 @@
-"""Terraform and OpenTofu plans (`terraform show -json tfplan`).
+"""Terraform and OpenTofu plans (`terraform show -json tfplan`), and the
+redacted JSON plans HCP Terraform and Terraform Enterprise hand out.
 
 Only the fields the model needs are decoded, into typed structs; attribute
 values stay as raw JSON bytes inside `Attributes` until a check reads them.
 The dependency edges between resource instances are planguard.load.tfedges.
+
+A plan is refused when its JSON repeats a key (readers disagree on which
+value counts), and marked for PG001 when its parts contradict each other.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from msgspec import Raw, Struct
 
 from planguard.errors import InputError
 from planguard.load import tfaddr, tfedges
+from planguard.load.files import contradiction, duplicate_top_level_key
 from planguard.model import (
     Action,
     Change,
@@ -44,12 +49,51 @@ _ACTIONS: dict[tuple[str, ...], tuple[Action, ReplaceOrder | None]] = {
 }
 
 
+class _Made:
+    """How many of some objects the decoder made while reading one plan.
+
+    The decoder keeps the last value of a key repeated inside an object and
+    drops the others without a word, but it has made them: more changes (or
+    action lists, or importing blocks) than the plan holds means a resource
+    change that says `change` (or a change that says `actions`, `importing`)
+    twice. Counting costs about 2 ms on a 10k-resource plan; finding the same
+    by reading the JSON again would cost seconds."""
+
+    __slots__ = ("actions", "changes", "importing")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.changes = self.actions = self.importing = 0
+
+
+_made = _Made()
+
+
 class _Importing(Struct, gc=False):
     id: str | None = None
 
+    def __post_init__(self) -> None:
+        _made.importing += 1
+
+
+class _Actions(Struct, array_like=True, gc=False):
+    """A change's `actions`: an array of one or two names, decoded as a struct
+    rather than a list only so that it is counted (see _Made)."""
+
+    first: str | msgspec.UnsetType = msgspec.UNSET
+    second: str | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        _made.actions += 1
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.first, self.second) if isinstance(a, str))
+
 
 class _Change(Struct, gc=False):
-    actions: list[str]
+    actions: _Actions
     before: Raw = _NULL
     after: Raw = _NULL
     after_unknown: Raw = _NULL
@@ -58,13 +102,18 @@ class _Change(Struct, gc=False):
     replace_paths: list[list[str | int]] | None = None
     importing: _Importing | None = None
 
+    def __post_init__(self) -> None:
+        _made.changes += 1
+
 
 class _ResourceChange(Struct, gc=False):
-    address: str
     change: _Change
-    type: str = ""
-    name: str = ""
-    mode: str = "managed"
+    # Terraform 1.0.0 wrote resource_drift entries without an address
+    # (hashicorp/terraform#28975): it is then derived from the parts below.
+    address: str | None = None
+    type: str | None = None
+    name: str | None = None
+    mode: str | None = None
     index: int | str | None = None
     module_address: str | None = None
     previous_address: str | None = None
@@ -143,8 +192,17 @@ class _PlannedValues(Struct, gc=False):
     root_module: _PlannedModule | None = None
 
 
+class _ResourceAttr(Struct, gc=False):
+    resource: str
+    attribute: Raw = _NULL
+
+
 class _PlanDoc(Struct, gc=False):
-    format_version: str
+    format_version: str | None = None
+    # The redacted plans of HCP Terraform (GET /api/v2/plans/:id/json-output-redacted,
+    # and what run tasks receive) have this instead of format_version, and
+    # neither configuration nor prior_state (terraform internal/command/jsonformat.Plan).
+    plan_format_version: str | None = None
     terraform_version: str | None = None
     planned_values: _PlannedValues | None = None
     resource_changes: list[_ResourceChange] | None = None
@@ -152,6 +210,7 @@ class _PlanDoc(Struct, gc=False):
     output_changes: dict[str, _OutputChange] = {}
     prior_state: _State | None = None
     configuration: _Config | None = None
+    relevant_attributes: list[_ResourceAttr] = []
     errored: bool = False
     applyable: bool | None = None
     complete: bool | None = None
@@ -160,20 +219,44 @@ class _PlanDoc(Struct, gc=False):
 
 _decoder = msgspec.json.Decoder(_PlanDoc)
 
+# The top-level keys of plan JSON (`terraform show -json`, and the redacted
+# plans of HCP Terraform): a repeated one is named in the error.
+_SCHEMA_KEYS = frozenset(
+    {
+        "format_version", "plan_format_version", "terraform_version", "variables",
+        "planned_values", "resource_drift", "resource_changes", "deferred_changes",
+        "deferred_action_invocations", "output_changes", "action_invocations", "prior_state",
+        "configuration", "relevant_attributes", "checks", "timestamp", "applyable", "complete",
+        "errored", "provider_format_version", "provider_schemas",
+    }
+)  # fmt: skip
 
-def check_format_version(path: str, version: object) -> None:
+_REDACTED = (
+    "a redacted plan from HCP Terraform / Terraform Enterprise: it carries no configuration "
+    "and no prior state, so planguard sees no references between resources (no dependents, "
+    "no impact paths) and cannot tell whether the run errored; changes, drift and "
+    "relevant_attributes are read"
+)
+_NO_FORMAT_VERSION = (
+    "the plan has no format_version (trimmed by a tool or a person): read as a 1.x plan; "
+    "make sure the rest of it is whole"
+)
+
+
+def check_format_version(path: str, version: object, field: str = "format_version") -> None:
     if not isinstance(version, str) or not version:
-        raise InputError(path, "plan has no format_version")
+        raise InputError(path, f"plan has no {field}")
     major = version.split(".", 1)[0]
     if major not in SUPPORTED_MAJOR:
         raise InputError(
             path,
-            f"unsupported plan format_version {version} (planguard reads 0.x and 1.x)",
+            f"unsupported plan {field} {version} (planguard reads 0.x and 1.x)",
         )
 
 
-def load(path: str, data: Buffer, *, edges: bool = True) -> Plan:
+def load(path: str, data: Buffer, *, edges: bool = True, note: str | None = None) -> Plan:
     """Decode plan JSON bytes into a Plan; any problem is an InputError.
+    `note`, when given, is added to the plan's notes (how the JSON was found).
 
     The collector is paused meanwhile: loading makes hundreds of thousands of
     objects and no garbage cycles, and collections triggered by the
@@ -181,12 +264,13 @@ def load(path: str, data: Buffer, *, edges: bool = True) -> Plan:
     """
     try:
         with collector.paused():
-            return _load(path, data, edges)
+            return _load(path, data, edges, [note] if note else [])
     finally:
         tfaddr.forget()
 
 
-def _load(path: str, data: Buffer, with_edges: bool) -> Plan:
+def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
+    _made.reset()
     try:
         doc = _decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -195,38 +279,167 @@ def _load(path: str, data: Buffer, with_edges: bool) -> Plan:
         raise InputError(path, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError(path, "JSON nested too deeply") from None
+    repeated = duplicate_top_level_key(path, data)
     mapped.release(data)  # the model is built without the file's pages
-    check_format_version(path, doc.format_version)
+    if repeated is not None:
+        # Other keys are not named: they may be anyone's text.
+        named = f" `{repeated}`" if repeated in _SCHEMA_KEYS else ""
+        raise InputError(path, f"the top-level key{named} appears twice ({_READERS_DISAGREE})")
+    _refuse_repeated_keys(path, doc)
+    if doc.format_version is not None:
+        check_format_version(path, doc.format_version)
     if doc.planned_values is None and doc.resource_changes is None and doc.configuration is None:
         if bytes(doc.values) != b"null":
             raise InputError(path, "this is Terraform state JSON, not a plan")
         raise InputError(path, "not a Terraform plan: no planned_values or resource_changes")
-    return _build(path, doc, with_edges)
+    if doc.format_version is None and doc.plan_format_version is not None:
+        check_format_version(path, doc.plan_format_version, "plan_format_version")
+        notes.append(_REDACTED)
+    elif doc.format_version is None:
+        notes.append(_NO_FORMAT_VERSION)
+    return _build(path, doc, with_edges, notes)
 
 
-def _action(path: str, rc: _ResourceChange) -> tuple[Action, ReplaceOrder | None]:
+_READERS_DISAGREE = "JSON readers disagree on which value counts"
+
+
+def _refuse_repeated_keys(path: str, doc: _PlanDoc) -> None:
+    """A key said twice inside one resource change (see _Made)."""
+    changes = [*(doc.resource_changes or ()), *doc.resource_drift]
+    if _made.changes > len(changes):
+        key = "change"
+    elif _made.actions > len(changes):
+        key = "actions"
+    elif _made.importing > sum(1 for rc in changes if rc.change.importing is not None):
+        key = "importing"
+    else:
+        return
+    raise InputError(path, f"a resource change has `{key}` twice ({_READERS_DISAGREE})")
+
+
+def _action(path: str, address: str, rc: _ResourceChange) -> tuple[Action, ReplaceOrder | None]:
+    names = rc.change.actions.names()
     try:
-        return _ACTIONS[tuple(rc.change.actions)]
+        return _ACTIONS[names]
     except KeyError:
-        raise InputError(path, f"{rc.address}: unknown actions {rc.change.actions!r}") from None
+        raise InputError(path, f"{address}: unknown actions {list(names)!r}") from None
 
 
-def _change(path: str, rc: _ResourceChange) -> Change:
-    action, order = _action(path, rc)
+def _address(path: str, where: str, rc: _ResourceChange, hcl_keys: bool) -> str:
+    """The change's address; when it has none, the address Terraform would
+    have written for its module_address, mode, type, name and index."""
+    if rc.address is not None:
+        return rc.address
+    if rc.type is None or rc.name is None or rc.mode is None:
+        raise InputError(
+            path, f"{where}: missing required field `address` (and no mode, type and name)"
+        )
+    local = f"{rc.type}.{rc.name}"
+    if rc.mode == "data":
+        local = "data." + local
+    if isinstance(rc.index, int):
+        local += f"[{rc.index}]"
+    elif isinstance(rc.index, str):
+        local += f"[{_hcl_quoted(rc.index) if hcl_keys else _go_quoted(rc.index)}]"
+    return f"{rc.module_address}.{local}" if rc.module_address else local
+
+
+def _hcl_quoted(key: str) -> str:
+    """A string instance key as Terraform 1.3+ writes it in addresses
+    (toHCLQuotedString in internal/addrs/instance_key.go)."""
+    out = ['"']
+    for i, ch in enumerate(key):
+        if ch in _HCL_ESCAPES:
+            out.append(_HCL_ESCAPES[ch])
+        elif ch in "$%":
+            out.append(ch * 2 if key[i + 1 : i + 2] == "{" else ch)
+        elif not ch.isprintable():
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+_HCL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+_GO_ESCAPES = {
+    **_HCL_ESCAPES, "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v",
+}  # fmt: skip
+
+
+def _go_quoted(key: str) -> str:
+    """A string instance key as Terraform before 1.3 wrote it: Go's %q
+    (hashicorp/terraform#31394 changed it)."""
+    out = ['"']
+    for ch in key:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _hcl_keys(terraform_version: str | None) -> bool:
+    """Whether this Terraform quotes string instance keys the HCL way (1.3+)."""
+    if not terraform_version:
+        return True
+    parts = terraform_version.split(".")
     try:
-        addr = tfaddr.parse(rc.address)
-    except tfaddr.AddressError as exc:
-        raise InputError(path, f"bad resource address: {exc}") from None
+        return (int(parts[0]), int(parts[1].split("-")[0])) >= (1, 3)
+    except (ValueError, IndexError):
+        return True
+
+
+def _disagrees(rc: _ResourceChange, addr: tfaddr.Address) -> bool:
+    """Whether the change's own type, name, mode, index or module_address
+    says something else than its address (Terraform writes them from it)."""
+    if rc.type is not None and rc.type != addr.type:
+        return True
+    if rc.name is not None and rc.name != addr.name:
+        return True
+    if rc.mode is not None and rc.mode != addr.mode:
+        return True
+    if rc.index is not None and not _same_key(rc.index, addr.key):
+        return True
+    module = rc.module_address
+    if module is None or module == addr.module:
+        return False
+    try:
+        parts = tfaddr.split(module) if module else []
+    except tfaddr.AddressError:
+        return True
+    if len(parts) % 2:
+        return True
+    steps = tuple(parts[i + 1] for i in range(0, len(parts), 2))
+    return parts[0::2] != [("module", None)] * len(steps) or steps != addr.modules
+
+
+def _same_key(index: int | str, key: tfaddr.Key) -> bool:
+    """Whether a change's index is its address's instance key. Terraform 1.3+
+    writes `${` and `%{` in string keys doubled (`$${`), which tfaddr, reading
+    the key as a JSON string, keeps."""
+    if type(index) is not type(key):
+        return False
+    if index == key:
+        return True
+    return isinstance(index, str) and index.replace("${", "$${").replace("%{", "%%{") == key
+
+
+def _change(path: str, address: str, rc: _ResourceChange) -> Change:
+    action, order = _action(path, address, rc)
+    addr = _parse(path, address, "resource address")
     if rc.previous_address is not None:
-        try:
-            tfaddr.parse(rc.previous_address)
-        except tfaddr.AddressError as exc:
-            raise InputError(path, f"bad previous_address: {exc}") from None
+        _parse(path, rc.previous_address, "previous_address")
     c = rc.change
     return Change(
-        address=rc.address,
-        type=rc.type or addr.type,
-        name=rc.name or addr.name,
+        address=address,
+        type=addr.type,
+        name=addr.name,
         mode=Mode.DATA if addr.mode == "data" else Mode.MANAGED,
         action=action,
         order=order,
@@ -249,6 +462,13 @@ def _change(path: str, rc: _ResourceChange) -> Change:
     )
 
 
+def _parse(path: str, address: str, what: str) -> tfaddr.Address:
+    try:
+        return tfaddr.parse(address)
+    except tfaddr.AddressError as exc:
+        raise InputError(path, f"bad {what}: {exc}") from None
+
+
 def _state_resources(module: _StateModule | _PlannedModule | None) -> list[_StateResource]:
     out: list[_StateResource] = []
     stack = [module] if module else []
@@ -264,12 +484,16 @@ def _is_sensitive(raw: Raw) -> bool:
     return value is True or (isinstance(value, (dict, list)) and bool(value))
 
 
-def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
+def _build(
+    path: str, doc: _PlanDoc, with_edges: bool = True, notes: list[str] | None = None
+) -> Plan:
     """The Plan of a decoded document."""
     # Parts of the document are let go as soon as they are read: on a 50k
     # plan they are tens of MiB, and the peak is reached later, building edges.
-    changes, resources = _changes(path, doc)
-    no_changes = doc.resource_changes is None
+    notes = list(notes or ())
+    hcl_keys = _hcl_keys(doc.terraform_version)
+    rc_given = doc.resource_changes is not None
+    changes, resources, planned_managed, disagreeing = _changes(path, doc, hcl_keys)
     doc.resource_changes = []
 
     state = _state_resources(
@@ -277,7 +501,7 @@ def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
     )
     _add_state_only(path, state, resources)
 
-    drift = [_change(path, rc) for rc in doc.resource_drift]
+    drift, drift_notes = _drift(path, doc, hcl_keys, resources)
     doc.resource_drift = []
     outputs = _outputs(doc.output_changes)
 
@@ -286,15 +510,37 @@ def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"
-    notes = []
-    if no_changes and not doc.errored:
+    if not rc_given and not doc.errored:
         notes.append("no resource changes (refresh-only or empty plan)")
+    prior_managed = sum(1 for r in state if r.mode == "managed")
+    if rc_given and not changes and (planned_managed or prior_managed):
+        where = " and ".join(
+            f"{part} lists {n} managed resource(s)"
+            for part, n in (("planned_values", planned_managed), ("prior_state", prior_managed))
+            if n
+        )
+        notes.append(contradiction(f"resource_changes is empty, but {where}"))
+    if disagreeing:
+        notes.append(
+            contradiction(
+                f"{len(disagreeing)} resource change(s) whose type, name, mode, index or "
+                f"module_address disagree with their address (first: {disagreeing[0]})"
+            )
+        )
+    notes.extend(drift_notes)
+    if doc.format_version is None and doc.plan_format_version is not None and drift:
+        relevant = {a.resource for a in doc.relevant_attributes}
+        feeding = sum(1 for d in drift if d.address in relevant)
+        notes.append(
+            f"{len(drift)} resource(s) changed outside Terraform, {feeding} of them feeding "
+            "the planned changes (relevant_attributes)"
+        )
     return Plan(
         source=path,
         kind=PlanKind.TERRAFORM,
         tool=tool,
         tool_version=doc.terraform_version,
-        format_version=doc.format_version,
+        format_version=doc.format_version or doc.plan_format_version,
         changes=changes,
         resources=resources,
         edges=edges,
@@ -307,24 +553,77 @@ def _build(path: str, doc: _PlanDoc, with_edges: bool = True) -> Plan:
     )
 
 
-def _changes(path: str, doc: _PlanDoc) -> tuple[list[Change], dict[str, Resource]]:
-    """The resource changes, and a resource for each changed address; lets go
-    of the planned values (read only to tell a plan without changes apart)."""
+def _changes(
+    path: str, doc: _PlanDoc, hcl_keys: bool
+) -> tuple[list[Change], dict[str, Resource], int, list[str]]:
+    """The resource changes, a resource for each changed address, how many
+    managed resources planned_values lists, and the addresses of changes
+    that disagree with their own parts; lets go of the planned values."""
     changes: list[Change] = []
     resources: dict[str, Resource] = {}
     seen: set[tuple[str, str | None]] = set()
+    disagreeing: list[str] = []
     planned, doc.planned_values = doc.planned_values, None
-    for rc in doc.resource_changes or ():
-        change = _change(path, rc)
+    for i, rc in enumerate(doc.resource_changes or ()):
+        address = _address(path, f"$.resource_changes[{i}]", rc, hcl_keys)
+        change = _change(path, address, rc)
+        if _disagrees(rc, tfaddr.parse(address)):
+            disagreeing.append(address)
         ident = (change.address, change.deposed)
         if ident in seen:
             raise InputError(path, f"duplicate resource change for {change.address}")
         seen.add(ident)
         changes.append(change)
         resources.setdefault(change.address, Resource.of(change))
-    if doc.resource_changes is None and _state_resources(planned.root_module if planned else None):
+    planned_managed = sum(
+        1 for r in _state_resources(planned.root_module if planned else None) if r.mode == "managed"
+    )
+    if doc.resource_changes is None and planned_managed:
         raise InputError(path, "plan lists planned resources but has no resource_changes")
-    return changes, resources
+    return changes, resources, planned_managed, disagreeing
+
+
+def _drift(
+    path: str, doc: _PlanDoc, hcl_keys: bool, resources: dict[str, Resource]
+) -> tuple[list[Change], list[str]]:
+    """Resource drift, and a note on entries Terraform wrote without address.
+
+    Terraform 1.0.0 wrote resource_drift entries with neither address nor
+    index, and one for every resource in state as soon as any had drifted
+    (hashicorp/terraform#28975, fixed in 1.0.1). The address is derived from
+    the parts, the entries whose value did not change are left out (as
+    Terraform's own output left them out), and an entry of a count/for_each
+    resource, whose instance is not known, is shown under the resource."""
+    drift: list[Change] = []
+    unkeyed = 0
+    keyed: set[str] | None = None  # config addresses of count/for_each instances
+    for i, rc in enumerate(doc.resource_drift):
+        derived = rc.address is None
+        if derived and _unchanged(rc):
+            continue
+        address = _address(path, f"$.resource_drift[{i}]", rc, hcl_keys)
+        change = _change(path, address, rc)
+        if derived and address not in resources:
+            if keyed is None:
+                keyed = {
+                    r.config_address for r in resources.values() if r.address != r.config_address
+                }
+            unkeyed += address in keyed
+        drift.append(change)
+    notes = []
+    if unkeyed:
+        notes.append(
+            f"{unkeyed} drift entr{'y' if unkeyed == 1 else 'ies'} written without address or "
+            "instance key (Terraform 1.0.0) shown under the resource's address"
+        )
+    return drift, notes
+
+
+def _unchanged(rc: _ResourceChange) -> bool:
+    c = rc.change
+    if c.actions.names() != ("update",):
+        return False
+    return bool(msgspec.json.decode(c.before) == msgspec.json.decode(c.after))
 
 
 def _add_state_only(path: str, state: list[_StateResource], resources: dict[str, Resource]) -> None:
@@ -332,10 +631,7 @@ def _add_state_only(path: str, state: list[_StateResource], resources: dict[str,
     for sr in state:
         if sr.address in resources:
             continue
-        try:
-            addr = tfaddr.parse(sr.address)
-        except tfaddr.AddressError as exc:
-            raise InputError(path, f"bad address in prior_state: {exc}") from None
+        addr = _parse(path, sr.address, "address in prior_state")
         resources[sr.address] = Resource(
             address=sr.address,
             type=addr.type,
