@@ -385,7 +385,8 @@ def graph(
     max_size: MaxSize = 1024,
     debug: Debug = False,
 ) -> int:
-    """Print the dependency graph (edges point from a resource to what it depends on)."""
+    """Print the dependency graph (an arrow A → B: B depends on A, so a change to A reaches B)."""
+    from planguard.cli import one_line
     from planguard.graph import DependencyGraph
     from planguard.report import graph as graph_report
 
@@ -394,6 +395,10 @@ def graph(
     for p in loaded:
         g = DependencyGraph(p)
         only = graph_report.impacted_nodes(g) if impacted else None
+        if only is not None and not only:
+            # Still a valid (empty) graph on stdout, for whatever reads it.
+            note = f"{p.source}: nothing is destroyed or replaced; the impacted graph is empty"
+            sys.stderr.write(f"planguard: {one_line(note)}\n")
         if format is GraphFormat.json:
             out.append(graph_report.to_json(g, only))
         elif format is GraphFormat.mermaid:
