@@ -5,8 +5,15 @@ lists in `createOnlyProperties` replaces the resource; one in
 `conditionalCreateOnlyProperties` may. The schemas are the ones cfn-lint ships
 (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schema.html).
 A value that is textually the same still changes when it refers to a resource
-being replaced (its physical id or attributes change) or to a parameter whose
-default changed, so replacements propagate down the references.
+being replaced (its physical id or attributes change), to a parameter whose
+default changed, or to a Mappings entry that changed, so replacements propagate
+down the references. One that refers to a parameter read from Parameter Store
+(`AWS::SSM::Parameter::Value<…>`) may change at any deploy. When the template's
+Resources has an Fn::Transform (AWS::Include, a macro), what it adds or
+redefines is unknown: every resource that could be replaced may be.
+
+Measured against the change sets localstack recorded from AWS: see
+benchmarks/cfn_agreement.py.
 """
 
 from __future__ import annotations
@@ -30,6 +37,11 @@ Steps = tuple[str, ...]
 _REGION = "us-east-1"  # schemas differ little between regions; cfn-lint's default
 _STRENGTH = {None: 0, "Delete": 0, "Snapshot": 1, "RetainExceptOnCreate": 2, "Retain": 2}
 _ABSENT = object()
+_SSM_TYPE = "AWS::SSM::Parameter::Value<"
+_INCLUDED = (
+    "Replacement: Conditional; the template's Resources has an Fn::Transform "
+    "(AWS::Include or a macro) that may redefine this resource"
+)
 # (action, replacement only possible, reason, replace paths)
 _Outcome = tuple[Action, bool, str | None, tuple[tuple[str, ...], ...]]
 
@@ -74,6 +86,29 @@ def values_at(value: Any, steps: Steps) -> list[Any]:
     return [_ABSENT]
 
 
+def _lookups(value: Any) -> list[list[Any]]:
+    """The arguments of every Fn::FindInMap under `value`."""
+    found: list[list[Any]] = []
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            args = item.get("Fn::FindInMap") if len(item) == 1 else None
+            if isinstance(args, list) and len(args) >= 3:
+                found.append(args)
+            todo.extend(item.values())
+    return found
+
+
+def _entry(mapping: Any, keys: list[Any]) -> Any:
+    """mapping[key1][key2], or None where any level is missing."""
+    for key in keys:
+        mapping = mapping.get(key) if isinstance(mapping, dict) else None
+    return mapping
+
+
 def _display(steps: Steps) -> str:
     return ".".join(steps)
 
@@ -94,6 +129,12 @@ class _Predictor:
         bp = before.parameters if before else {}
         ap = after.parameters if after else {}
         self.changed_params = {p for p in ap if p in bp and bp[p] != ap[p]}
+        # A parameter of an SSM type is read from Parameter Store at each deploy:
+        # its value may change while both templates stay the same.
+        self.ssm_params = {
+            p for p, spec in ap.items() if str(spec.get("Type", "")).startswith(_SSM_TYPE)
+        }
+        self.mappings = (before.mappings if before else {}, after.mappings if after else {})
         self.level: dict[str, int] = {}  # 2: replaced, 1: maybe replaced
 
     def volatility(self, value: Any) -> tuple[int, list[str]]:
@@ -106,6 +147,10 @@ class _Predictor:
                 level = 2
                 causes.append(f"{r.target} (ParameterReference)")
                 continue
+            if r.target in self.ssm_params:
+                level = max(level, 1)
+                causes.append(f"{r.target} (ParameterReference)")
+                continue
             got = self.level.get(r.target, 0)
             if not got:
                 continue
@@ -113,7 +158,27 @@ class _Predictor:
             level = max(level, sure)
             source = "ResourceReference" if r.attribute is None else "ResourceAttribute"
             causes.append(f"{r.target} ({source})")
+        for args in _lookups(value):
+            got = self.lookup_change(args)
+            if got:
+                level = max(level, got)
+                causes.append(f"{args[0] if isinstance(args[0], str) else 'a mapping'} (Mappings)")
         return level, causes
+
+    def lookup_change(self, args: list[Any]) -> int:
+        """How surely an Fn::FindInMap written the same gives another value: 2 when
+        the entry it names changed, 1 when its map changed and the keys are only
+        known at deploy time, else 0."""
+        before, after = self.mappings
+        name = args[0]
+        if not isinstance(name, str):
+            return 1 if before != after else 0
+        bmap, amap = before.get(name), after.get(name)
+        if bmap == amap:
+            return 0
+        if not all(isinstance(k, str) for k in args[1:3]):
+            return 1
+        return 2 if _entry(bmap, args[1:3]) != _entry(amap, args[1:3]) else 0
 
     def outcome(self, b: TemplateResource, a: TemplateResource) -> _Outcome:
         if b.type != a.type:
@@ -124,6 +189,9 @@ class _Predictor:
         changed = bprops != aprops or vol > 0
         settings = any(b.body.get(k) != a.body.get(k) for k in RESOURCE_SETTINGS)
         rules = create_only(a.type)
+        if self.after is not None and self.after.includes and (rules is None or any(rules)):
+            # What the included fragment adds or redefines is not known here.
+            return Action.REPLACE, True, _INCLUDED, ()
         if rules is None:
             if changed:
                 return (

@@ -18,6 +18,7 @@ from planguard.errors import InputError
 
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html
 LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")  # fullmatch
+INCLUDE = "Fn::Transform"
 _POLICIES = frozenset({"Delete", "Retain", "Snapshot", "RetainExceptOnCreate"})
 _QUOTE = re.compile("['\"`]")
 _DUPLICATE = re.compile(r"Duplicate found '([^']*)'")
@@ -81,6 +82,7 @@ class Template:
     mappings: dict[str, Any]
     conditions: dict[str, Any]
     transform: bool = False
+    includes: bool = False  # Resources has an Fn::Transform (AWS::Include, a macro)
     nested_urls: dict[str, str] = field(default_factory=dict)  # logical id -> TemplateURL
 
     def sensitive_mask(self, value: Any) -> Any:
@@ -234,6 +236,9 @@ def _template(path: str, raw: Any) -> Template:
         if problem:
             raise InputError(path, f"{what}: {problem}")
     transform = doc.get("Transform") is not None
+    # Fn::Transform as a key of Resources (AWS::Include, a macro) adds resources
+    # from elsewhere (an S3 object, a Lambda): what they are is not known here.
+    includes = resources_raw.pop(INCLUDE, None) is not None
     resources = {}
     for logical_id, body in resources_raw.items():
         line = lines.get("Resources", {}).get(logical_id)
@@ -247,7 +252,7 @@ def _template(path: str, raw: Any) -> Template:
         resources[logical_id] = _resource(path, logical_id, body, line)
     for res in resources.values():
         for dep in res.depends_on:
-            if dep not in resources and not transform:
+            if dep not in resources and not (transform or includes):
                 raise InputError(
                     path,
                     f"resource {res.logical_id}: DependsOn names no resource of the "
@@ -262,6 +267,7 @@ def _template(path: str, raw: Any) -> Template:
         mappings=_section(path, doc, "Mappings"),
         conditions=_section(path, doc, "Conditions"),
         transform=transform,
+        includes=includes,
     )
     for res in resources.values():
         url = res.properties.get("TemplateURL")

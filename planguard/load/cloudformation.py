@@ -298,6 +298,13 @@ def predict_templates(
         "parameter values given at deploy time, conditions, transforms and drift are not "
         "evaluated — a change set from CloudFormation is authoritative"
     ]
+    for _, a in pairs:
+        if a is not None and a.includes:
+            notes.append(
+                f"{a.path}: Resources has an Fn::Transform (AWS::Include or a macro): the "
+                "resources it adds or redefines are not known here, so every resource of "
+                "the stack that could be replaced is shown as possibly replaced"
+            )
     return assemble(
         source, PlanKind.CFN_TEMPLATES, stacks, predicted=True, notes=notes, outputs=outputs
     )
