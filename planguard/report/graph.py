@@ -79,6 +79,7 @@ def to_dot(graph: DependencyGraph, only: set[str] | None = None) -> str:
     for n in _nodes(graph, only):
         lines.append(f'  "{dot_label(n)}" [color={DOT_COLORS[kind[n]]}];')
     for a, b in edges(graph, only):
-        lines.append(f'  "{dot_label(a)}" -> "{dot_label(b)}" [label="{graph.via(b, a)}"];')
+        via = dot_label(graph.via(b, a))
+        lines.append(f'  "{dot_label(a)}" -> "{dot_label(b)}" [label="{via}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
