@@ -29,11 +29,11 @@ ALLOW, ASK, DENY = "allow", "ask", "deny"
 _RANK = {ALLOW: 0, ASK: 1, DENY: 2}
 
 # What an unreadable command must not name to be let through.
-_MENTIONS = re.compile(
+_MENTIONS_PATTERN = (
     r"\b(terraform|tofu|terragrunt|cloudformation|cdk|sam|planguard)\b|"
-    r"\.planguard|planguard-ack|pyproject\.toml|\.claude|\.cursor|\.gemini|\.kiro",
-    re.IGNORECASE,
+    r"\.planguard|planguard-ack|pyproject\.toml|\.claude|\.cursor|\.gemini|\.kiro"
 )
+_MENTIONS: re.Pattern[str] | None = None
 
 
 class Decision:
@@ -77,6 +77,15 @@ def deny(text: str) -> Decision:
     return Decision(DENY, text.split("\n", 1)[0], text)
 
 
+def _mentions(command: str) -> re.Match[str] | None:
+    """Where `command` names an infrastructure tool, planguard or its files.
+    (Compiled on first use: most calls never need it.)"""
+    global _MENTIONS
+    if _MENTIONS is None:
+        _MENTIONS = re.compile(_MENTIONS_PATTERN, re.IGNORECASE)
+    return _MENTIONS.search(command)
+
+
 def decide(call: Call) -> Decision:
     if call.kind == "write":
         return _combine([_write(w.path, w.after, call.tool) for w in call.writes])
@@ -108,7 +117,7 @@ def _shell(command: str, cwd: str, host: str) -> Decision:
         commands = shell.parse(command, cwd)
         runs = list(unwrap.runs(commands))
     except shell.Unparsable as exc:
-        mention = _MENTIONS.search(command)
+        mention = _mentions(command)
         if mention is None:
             return NOTHING
         return deny(
@@ -117,7 +126,8 @@ def _shell(command: str, cwd: str, host: str) -> Decision:
             "Write it as plain commands, one infrastructure change per command."
         )
     decisions = [_gate(why) for why in _gate_writes(runs, command)]
-    mention = _MENTIONS.search(command)
+    dynamic = any(r.argv and ("$" in r.argv[0] or "`" in r.argv[0]) for r in runs)
+    mention = _mentions(command) if dynamic else None
     for index, run in enumerate(runs):
         hit = infra.recognise(run)
         if hit is not None:

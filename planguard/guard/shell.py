@@ -179,12 +179,12 @@ def _prescan(text: str) -> tuple[str, list[str]]:
 
 # Commands that read a here-document as a script of commands.
 _SCRIPT_READERS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "ssh", "su"})
-_HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([^\s;&|()<>]+))")
+_HEREDOC = r"<<(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([^\s;&|()<>]+))"
 
 
 def _heredoc(text: str, i: int, out: list[str], pending: list[tuple[str, bool, bool]]) -> int:
     """Note the here-document that starts at `i` (its body follows the line)."""
-    match = _HEREDOC.match(text, i)
+    match = re.compile(_HEREDOC).match(text, i)  # re caches it; compiled only if used
     if match is None:
         raise Unparsable("a here-document without a delimiter")
     delimiter = next(g for g in match.groups()[1:] if g is not None)
