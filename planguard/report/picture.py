@@ -485,10 +485,9 @@ def _mermaid(pic: Picture) -> str:
 # -- the PR comment's picture ----------------------------------------------------------
 
 
-def comment_graph(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[str | None, int]:
-    """A mermaid flowchart of what is destroyed or replaced and what depends on
-    it, and how many resources that is in all; None when nothing in it is linked
-    (the destructive table already says it all).
+def comment_picture(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[Picture, set[str]]:
+    """The comment's picture, and the resources it is about (every destroyed
+    or replaced one and what depends on them), drawn or not.
 
     It grows from the destroyed or replaced resources with the most dependents,
     GRAPH_NODES boxes at most.
@@ -500,8 +499,13 @@ def comment_graph(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[str |
         impact = pr.impacts.get(address)
         if impact is not None:
             scope.update(impact.dependents)
-    kind = kinds(pr.graph, scope)
-    pic = draw(pr.graph, scope, kind, roots, GRAPH_NODES)
+    return draw(pr.graph, scope, kinds(pr.graph, scope), roots, GRAPH_NODES), scope
+
+
+def comment_graph(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[str | None, int]:
+    """The comment's mermaid picture and how many resources it is about; None
+    when nothing in it is linked (the destructive table already says it all)."""
+    pic, scope = comment_picture(pr, rows)
     if not pic.edges:
         return None, 0
     return pic.mermaid(), len(scope)
