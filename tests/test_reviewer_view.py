@@ -149,3 +149,39 @@ def test_help_says_what_each_option_takes() -> None:
     for command in ("checks", "explain", "ack"):
         text = run(command, "--help", columns="120").stdout
         assert "Directory of extra checks" in text, command
+
+
+def piped(*args: str, data: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*PLANGUARD, *args], input=data, capture_output=True, cwd=ROOT, check=False
+    )
+
+
+def test_standard_input_for_every_command(tmp_path) -> None:
+    plan = (ROOT / INCIDENT).read_bytes()
+    review = piped("review", "-", data=plan)
+    assert review.returncode == 1 and b"BLOCKED" in review.stdout
+    assert piped("review", "-", "--format", "json", data=plan).returncode == 1
+    summary = piped("summary", "-", "--format", "json", data=plan)
+    assert summary.returncode == 0 and json.loads(summary.stdout)["counts"]["delete"] == 13
+    graph = piped("graph", "-", "--format", "dot", data=plan)
+    assert graph.returncode == 0 and b"module.env.aws_vpc.main" in graph.stdout
+    out = tmp_path / "ack.json"
+    ack = piped("ack", "-", "--by", "bob", "--reason", "planned", "-o", str(out), data=plan)
+    assert ack.returncode == 0, ack.stderr
+    assert json.loads(out.read_text())["plans"]["-"]["accepted"]
+
+
+@pytest.mark.parametrize(
+    ("args", "data", "message"),
+    [
+        (["review", "-"], b"", b"-: empty file"),
+        (["review", "-", "-"], b"{}", b"-: standard input given more than once"),
+        (["review", "-", "--max-size", "1"], b" " * (1024 * 1024 + 1), b"over the 1 MiB limit"),
+        (["summary", "-"], b"PK\x03\x04binary", b"binary plan on standard input"),
+    ],
+)
+def test_standard_input_fails_closed(args: list[str], data: bytes, message: bytes) -> None:
+    out = piped(*args, data=data)
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1

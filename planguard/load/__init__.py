@@ -16,6 +16,7 @@ from planguard.errors import InputError
 from planguard.load.files import (
     _ZIP_MAGIC,
     DEFAULT_MAX_BYTES,
+    STDIN,
     LoadOptions,
     decode_object,
     has_sources,
@@ -122,8 +123,10 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
     options = options or LoadOptions()
     plans: list[Plan] = []
     cfn: list[tuple[str, str, Any, bytes]] = []
+    if paths.count(STDIN) > 1:
+        raise InputError(STDIN, "standard input given more than once")
     for path in paths:
-        if Path(path).is_dir():
+        if path != STDIN and Path(path).is_dir():
             from planguard.load import cloudformation
 
             if cloudformation.is_cdk_out(path):
@@ -132,6 +135,8 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
             raise InputError(path, "is a directory (give plan files, or a cdk.out directory)")
         data = read_buffer(path, options.max_bytes)
         if data[:4] == _ZIP_MAGIC:
+            if path == STDIN:
+                raise InputError(path, "a binary plan on standard input: pipe `show -json`")
             data = to_utf8(path, show_binary_plan(path))
         data, note = unwrap_action_output(path, data)
         kind, doc = _kind(path, data)

@@ -10,6 +10,7 @@ import codecs
 import json
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -35,6 +36,29 @@ class LoadOptions:
     edges: bool = True
 
 
+# `-` is standard input (`terraform show -json tfplan | planguard review -`),
+# read once, bounded like a file, and kept: the speed wing reads a plan's head
+# before the loader reads it whole, and forked workers inherit what is kept.
+STDIN = "-"
+_stdin: bytes | None = None
+
+
+def read_stdin(max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    global _stdin
+    if _stdin is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(STDIN, "standard input is a terminal: pipe a plan in")
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InputError(STDIN, f"standard input is over the {_mib(max_bytes)} MiB limit")
+        _stdin = data
+    return _stdin
+
+
+def _mib(max_bytes: int) -> int:
+    return max_bytes // (1024 * 1024)
+
+
 def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """A file's bytes as UTF-8, after the checks every input goes through."""
     return bytes(read_buffer(path, max_bytes, mapped=False))
@@ -42,6 +66,8 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
 
 def read_buffer(path: str, max_bytes: int = DEFAULT_MAX_BYTES, *, mapped: bool = True) -> Buffer:
     """`read_bytes`, but a large regular file comes back memory-mapped."""
+    if path == STDIN:
+        return to_utf8(path, read_stdin(max_bytes))
     p = Path(path)
     try:
         st = p.stat()
@@ -141,6 +167,8 @@ def terraform_bytes(paths: list[str]) -> int | None:
     plan JSON file (other inputs are combined, or read another way)."""
     total = 0
     for path in paths:
+        if path == STDIN:
+            return None  # read whole, once: nothing to gain from a head
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):
                 return None  # opening a FIFO would wait: the ordinary path refuses it

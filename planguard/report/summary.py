@@ -12,6 +12,20 @@ from planguard.facts import COUNT_WORD, action_label, reason_text
 from planguard.graph import DependencyGraph
 from planguard.model import COUNT_KEYS, Plan
 
+# The order every table a person reads shows counts in.
+SHOWN = (
+    "create",
+    "update",
+    "replace",
+    "delete",
+    "forget",
+    "move",
+    "import",
+    "read",
+    "noop",
+    "drift",
+)
+
 
 def _destructive(plan: Plan) -> list[dict[str, Any]]:
     graph = DependencyGraph(plan)
@@ -54,7 +68,7 @@ def to_markdown(plans: list[Plan]) -> str:
     user text inert (planguard.report.markdown_text)."""
     from planguard.report.markdown_text import md_code, md_escape
 
-    keys = ["create", "update", "replace", "delete", "forget", "move", "import", "read", "noop"]
+    keys = [k for k in SHOWN if k != "drift"]
     lines = [
         "| plan | " + " | ".join(COUNT_WORD[k] for k in keys) + " |",
         "|---|" + "---:|" * len(keys),
@@ -102,9 +116,9 @@ def to_table(plans: list[Plan], color: bool = False, columns: int = 120) -> str:
     for plan in plans:
         counts = plan.counts()
         table = Table(title=f"{escape(plan.source)}", title_justify="left", header_style="bold")
-        for key in COUNT_KEYS:
+        for key in SHOWN:
             table.add_column(COUNT_WORD[key], justify="right")
-        table.add_row(*(str(counts[k]) for k in COUNT_KEYS))
+        table.add_row(*(str(counts[k]) for k in SHOWN))
         console.print(table)
         rows = _destructive(plan)
         by_addr = {c.address: c for c in plan.destructive}
