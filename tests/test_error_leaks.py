@@ -5,7 +5,8 @@ Each case is a real fixture with a distinctive secret planted in it (a value
 wrong next to it. It runs through every command that reads that kind of input
 — `review`, `summary`, `graph`, `ack` and the GitHub Action's `github` step,
 whose log, step summary and outputs are read too — and each must exit 2 with
-one line on stderr naming the file, and the secret nowhere in what it wrote.
+one line on stderr naming the file (or, for a change set that contradicts
+itself, be blocked by PG001), and the secret nowhere in what it wrote.
 
 `python tests/test_error_leaks.py` prints the counts: inputs tried, failed
 closed, secrets planted and secrets leaked.
@@ -43,7 +44,7 @@ HCL = FIXTURES / "hcl/remove"
 PEM_BODY = "MIIEpAIBAAKCAQEAzSEKRET-pem-1234q7w8e9r0tyuiopASDFGHJKL"
 PEM = f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----\n"
 HEREDOC_SECRET = "SEKRET-heredoc-1234-hunter2"
-EXIT_INPUT = 2
+EXIT_BLOCKED, EXIT_INPUT = 1, 2
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Case:
     # Commands that read this kind of input (summary and graph read no sources,
     # no policy and no acknowledgements).
     reads: tuple[str, ...] = ("review", "summary", "graph", "ack", "github")
+    # True: the input is read and the gate blocks it (PG001) rather than refusing it.
+    blocked: bool = False
     known: str | None = None  # a failure outside this module's reach, reported
 
     def commands(self) -> list[list[str]]:
@@ -203,8 +206,8 @@ def terraform_cases() -> list[Case]:
     add(
         "tf-type-contradicts-address",
         lambda d, s: _rc(d).update(type=s),
-        known="a type that disagrees with the address passes (planguard/load/terraform.py)",
     )
+    out[-1].blocked, out[-1].reads = True, ("review", "github")  # PG001: contradicts itself
     add(
         "tf-action-reason",
         lambda d, s: _rc(d).update(action_reason=s),
@@ -285,6 +288,9 @@ def change_set_cases() -> list[Case]:
             _crc(d, 1)["Details"][0]["Target"].update(RequiresRecreation="Always"),
         ),
     )
+    # Well formed but contradicting itself: read, and blocked by PG001 (exit 1).
+    for case in out[-2:]:
+        case.blocked, case.reads = True, ("review", "github")
     data, s = _change_set(lambda d, s: None, "cs-truncated")
     out.append(
         Case(
@@ -720,6 +726,10 @@ def leaked(case: Case, runs: list[Run]) -> list[str]:
 
 
 def failed_closed(case: Case, run: Run) -> bool:
+    """Refused (exit 2, one line naming the file) or, for a contradiction, blocked
+    by PG001 (exit 1)."""
+    if case.blocked:
+        return run.code == EXIT_BLOCKED and "PG001" in run.out
     lines = run.err.splitlines()
     return (
         run.code == EXIT_INPUT

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -127,6 +127,8 @@ class ChangeSet:
     doc: _ChangeSetDoc
     changes: list[_ResourceChange]
     noecho: frozenset[str]
+    # What in it cannot all be true at once, one line each (PG001 blocks on them).
+    contradictions: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> set[str]:
@@ -141,9 +143,10 @@ class ChangeSet:
 
 
 def decode(path: str, doc: Any) -> ChangeSet:
-    """Validate a decoded describe-change-set document. Anything of another shape,
-    and any change whose parts contradict each other, is an InputError: a change
-    set that cannot be read exactly is never reviewed as if it could."""
+    """Validate a decoded describe-change-set document. Anything of a shape the API
+    never gives is an InputError. A change whose parts contradict each other is
+    read as its Action says and listed in `contradictions`, for PG001 to block on:
+    such a change set was edited after CloudFormation wrote it."""
     try:
         cs = msgspec.convert(doc, _ChangeSetDoc)
     except msgspec.ValidationError as exc:
@@ -163,6 +166,7 @@ def decode(path: str, doc: Any) -> ChangeSet:
             "incomplete; describe it again once its Status is CREATE_COMPLETE",
         )
     changes: list[_ResourceChange] = []
+    contradictions: list[str] = []
     seen: set[str] = set()
     for i, change in enumerate(cs.Changes):
         rc = _checked(path, i, change)
@@ -170,14 +174,17 @@ def decode(path: str, doc: Any) -> ChangeSet:
             raise InputError(path, f"duplicate logical id {rc.LogicalResourceId} in Changes")
         seen.add(rc.LogicalResourceId)
         changes.append(rc)
+        problem = _contradiction(rc)
+        if problem:
+            contradictions.append(f"{path}: Changes[{i}] ({rc.LogicalResourceId}): {problem}")
     noecho = frozenset(
         p.ParameterKey for p in cs.Parameters or () if p.ParameterValue == MASKED_PARAMETER
     )
-    return ChangeSet(path, cs, changes, noecho)
+    return ChangeSet(path, cs, changes, noecho, contradictions)
 
 
 def _checked(path: str, i: int, change: _Change) -> _ResourceChange:
-    """One entry of Changes, refused unless its shape is known and its parts agree.
+    """One entry of Changes, refused unless its shape is one the API gives.
     Messages name the entry and the field, never the field's value (the input
     may hold secrets), except values already checked against a known set."""
     if change.Type != "Resource":
@@ -207,9 +214,6 @@ def _checked(path: str, i: int, change: _Change) -> _ResourceChange:
         rr = d.Target.RequiresRecreation if d.Target else None
         if rr is not None and rr not in RECREATION:
             raise InputError(path, f"{where}: unknown RequiresRecreation in Details")
-    problem = _contradiction(rc)
-    if problem:
-        raise InputError(path, f"{where}: {problem}; the change set contradicts itself")
     return rc
 
 

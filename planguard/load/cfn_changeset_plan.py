@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from planguard.errors import InputError
 from planguard.load.cfn_changeset import ChangeSet, causing_edges, to_change
 from planguard.load.cfn_stacks import Stack, assemble, noop_changes, stack_label, unique_labels
+from planguard.load.files import contradiction
 from planguard.model import Plan, PlanKind
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ def change_set_plan(
             f"{lid}/" for lid in _chain(cs, parent)
         )
         t = paired.get(id(cs))
+        notes.extend(contradiction(problem) for problem in cs.contradictions)
         if t is not None:
-            _same_types(cs, t)
+            notes.extend(contradiction(problem) for problem in _other_types(cs, t))
         noecho = cs.noecho | (t.noecho if t else frozenset())
         changes = [to_change(cs, rc, prefix, t, noecho) for rc in cs.changes]
         if t is not None:
@@ -79,18 +81,18 @@ def change_set_plan(
     return assemble(source, PlanKind.CFN_CHANGE_SET, stacks, notes=notes, errored=errored)
 
 
-def _same_types(cs: ChangeSet, template: Template) -> None:
-    """A change set and the template it was made from name the same type for each
-    resource: CloudFormation refuses to change a resource's type in place."""
+def _other_types(cs: ChangeSet, template: Template) -> list[str]:
+    """Where a change set and the template paired with it name another type for a
+    resource (CloudFormation refuses to change a resource's type in place)."""
+    out = []
     for i, rc in enumerate(cs.changes):
         res = template.resources.get(rc.LogicalResourceId)
         if rc.Action != "Remove" and res is not None and res.type != rc.ResourceType:
-            raise InputError(
-                cs.path,
-                f"Changes[{i}] ({rc.LogicalResourceId}): ResourceType {rc.ResourceType} "
-                f"but the template {template.path} gives another Type; the change set "
-                "and its template contradict each other",
+            out.append(
+                f"{cs.path}: Changes[{i}] ({rc.LogicalResourceId}): ResourceType "
+                f"{rc.ResourceType}, but the template {template.path} gives another Type"
             )
+    return out
 
 
 # A nested change set -> (its parent, the parent's logical id of the nested stack).
