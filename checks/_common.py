@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from planguard.findings import Context
 from planguard.model import Action, Change, Mode
 from planguard.values import SENSITIVE, UNKNOWN
 
@@ -171,6 +172,17 @@ def change_evidence(change: Change) -> list[str]:
     if kept:
         out.append(f"kept by {kept}")
     return out
+
+
+def state_only(ctx: Context) -> frozenset[str]:
+    """The addresses of the plan's resources that have no object outside
+    Terraform's state (planguard/data/state_only.json): nothing can be without
+    them, and nothing is lost with them."""
+    return frozenset(
+        address
+        for address, resource in ctx.plan.resources.items()
+        if ctx.catalog.state_only(resource.type) is not None
+    )
 
 
 def plural(n: int, word: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, ReplaceOrder
 
-from ._common import change_evidence, plural
+from ._common import change_evidence, plural, state_only
 
 META = CheckMeta(
     id="PG104",
@@ -29,21 +29,34 @@ META = CheckMeta(
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    minimum = int(ctx.option(META, "min_dependents"))
+    minimum = max(int(ctx.option(META, "min_dependents")), 1)
+    local: frozenset[str] | None = None
     for change in ctx.plan.changes:
         if change.action is not Action.REPLACE or change.order is not ReplaceOrder.DELETE_FIRST:
             continue
-        impact = ctx.impacts.get(change.address)
-        if impact is None or len(impact.dependents) < max(minimum, 1):
+        # random_*, tls_*, time_*, terraform_data…: no object anything could be
+        # without; what the new value changes is planned, and judged, apart.
+        if ctx.catalog.state_only(change.type) is not None:
             continue
-        direct = ctx.graph.direct_dependents(change.address)
-        named = ", ".join(direct[:3]) + (f" and {len(direct) - 3} more" if len(direct) > 3 else "")
+        impact = ctx.impacts.get(change.address)
+        if impact is None or impact.count < minimum:
+            continue
+        if local is None:
+            local = state_only(ctx)
+        # Only a dependent with an object of its own can go without this one.
+        dependents = [d for d in impact.dependents if d not in local]
+        if len(dependents) < minimum:
+            continue
+        direct = [d for d in ctx.graph.direct_dependents(change.address) if d not in local]
+        # Reached only through state-only ones (a time_sleep, say): name the first.
+        shown = direct or dependents
+        named = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
         yield ctx.finding(
             META,
             f"{change.address} is destroyed before its replacement is created, and "
-            f"{plural(len(impact.dependents), 'resource')} "
-            f"{'depends' if len(impact.dependents) == 1 else 'depend'} on it ({named})",
+            f"{plural(len(dependents), 'resource')} "
+            f"{'depends' if len(dependents) == 1 else 'depend'} on it ({named})",
             change=change,
-            details=[" → ".join(impact.path(d)) for d in direct[:5]],
+            details=[" → ".join(impact.path(d)) for d in shown[:5]],
             evidence=change_evidence(change),
         )

@@ -1,7 +1,9 @@
-"""The curated catalogue of data-bearing resource types (planguard/data/data_bearing.json).
+"""The curated catalogues of resource types: data-bearing
+(planguard/data/data_bearing.json) and state-only (planguard/data/state_only.json).
 
-Kept as data so that users extend it in config (`data_bearing_types`) without
-code. Each entry maps a resource type to the kind of data it holds.
+Kept as data so that users extend the data-bearing one in config
+(`data_bearing_types`) without code. Each entry maps a resource type to the
+kind of data it holds, or to why it has no object outside Terraform's state.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ def _builtin() -> dict[str, str]:
         for type_ in entry["types"]:
             out[type_] = kind
     return out
+
+
+@cache
+def _state_only() -> dict[str, str]:
+    raw = resources.files("planguard.data").joinpath("state_only.json").read_bytes()
+    types: dict[str, str] = msgspec.json.decode(raw)["types"]
+    return types
 
 
 @dataclass(frozen=True)
@@ -52,3 +61,12 @@ class Catalog:
             if matches(pattern, type_):
                 return kind
         return None
+
+    def state_only(self, type_: str) -> str | None:
+        """Why a resource of this type has no object outside Terraform's state
+        (destroying it first causes no downtime), or None. A type the user
+        names data-bearing is never state-only."""
+        why = _state_only().get(type_)
+        if why is None or self.data_kind(type_) is not None:
+            return None
+        return why
