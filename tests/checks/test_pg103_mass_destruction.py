@@ -2,7 +2,10 @@
 or replaces a large share of what it manages.
 
 Fixtures: fixtures/checks/PG103/bad.json (11 of 14 destroyed: fires) and
-good.json (4 of 20: silent under the default thresholds, used to try others).
+good.json (4 of 20: silent under the default thresholds, used to try others);
+good-state-only.json, a real plan (README.md beside it): 12 terraform_data and
+one parameter destroyed in a configuration of 20, silent because state-only
+resources are not the environment.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from pathlib import Path
 import pytest
 from common import FIXTURES, Expected, assert_fires_on_bad, of, run
 
-from planguard import ack
+from planguard import ack, load
 from planguard.config import Config
 from planguard.findings import Finding, Severity
+from planguard.model import Action
 
 EXPECTED: Expected = [("module.workers", Severity.CRITICAL, ("11 of 14", "79%", "11 destroyed"))]
 
@@ -82,3 +86,20 @@ def test_one_more_destroyed_resource_is_not_covered(tmp_path: Path) -> None:
     [(key, mass)] = [(k, f) for k, f in keyed(more) if f.check_id == "PG103"]
     assert ("aws_subnet.private[2]", "delete") in mass.changes
     assert not acks.covers(mass, key)
+
+
+# -- state-only resources are not counted ----------------------------------------------
+
+
+def test_state_only_resources_are_not_mass_destruction() -> None:
+    path = FIXTURES / "PG103" / "good-state-only.json"
+    (plan,) = load.load([str(path)])
+    assert sum(c.action is Action.DELETE for c in plan.changes) == 13
+    assert of(run(path), "PG103") == []
+    # With the count limit at 0 the one real resource fires, out of the 8 real ones.
+    (finding,) = of(run(path, Config(checks={"PG103": {"max_destroyed": 0}})), "PG103")
+    assert finding.message.startswith(
+        "this plan destroys or replaces 1 of 8 managed resources (12%): 1 destroyed, "
+        "0 replaced (12 state-only resources not counted)"
+    )
+    assert finding.changes == (("aws_ssm_parameter.shards[0]", "delete"),)
