@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action
 
-from ._common import change_evidence
+from ._common import change_evidence, plural
+
+if TYPE_CHECKING:
+    from planguard.graph import Impact
 
 META = CheckMeta(
     id="PG401",
@@ -29,15 +33,25 @@ META = CheckMeta(
 )
 
 
+# What a dependent of a state-only resource must do for the new value to reach it.
+_AFFECTED = frozenset({Action.UPDATE, Action.REPLACE, Action.DELETE})
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     minimum = int(ctx.option(META, "min_dependents"))
     max_paths = int(ctx.option(META, "max_paths"))
+    changed: set[str] | None = None
     for address in sorted(ctx.impacts):
         impact = ctx.impacts[address]
         if impact.count < minimum:
             continue
         change = impact.change
         verb = "destroyed" if change.action is Action.DELETE else "replaced"
+        if ctx.catalog.state_only(change.type) is not None:
+            if changed is None:
+                changed = {c.address for c in ctx.plan.changes if c.action in _AFFECTED}
+            yield from _state_only(ctx, impact, changed, verb, minimum, max_paths)
+            continue
         yield ctx.finding(
             META,
             f"{address} is {verb} and {impact.count} resources depend on it, "
@@ -47,3 +61,35 @@ def check(ctx: Context) -> Iterator[Finding]:
             # How many depend on it, not who: a hub's list would be long.
             evidence=[*change_evidence(change), f"dependents {impact.count}"],
         )
+
+
+def _state_only(
+    ctx: Context, impact: Impact, changed: set[str], verb: str, minimum: int, max_paths: int
+) -> Iterator[Finding]:
+    """A random_id or tls_private_key has no object anything could lose: it
+    reaches its dependents only through new values, and Terraform plans what
+    those values change. Its blast radius is the dependents this plan changes
+    (a password rotated into one database is 1, not the 30 behind it)."""
+    hit = [d for d in impact.dependents if d in changed]
+    if len(hit) < minimum:
+        return
+    change = impact.change
+    deepest = sorted(hit, key=lambda d: (-impact.depth(d), d))[:max_paths]
+    left = impact.count - len(hit)
+    one = len(hit) == 1
+    tail = (
+        f"; {change.type} exists only in Terraform's state, so the "
+        f"{plural(left, 'other dependent')}, unchanged, "
+        f"{'is' if left == 1 else 'are'} not affected"
+        if left
+        else ""
+    )
+    yield ctx.finding(
+        META,
+        f"{impact.address} is {verb} and {plural(len(hit), 'resource')} that "
+        f"{'depends' if one else 'depend'} on it {'changes' if one else 'change'} in this "
+        f"plan, directly or transitively{tail}",
+        change=change,
+        details=[" → ".join(impact.path(d)) for d in deepest],
+        evidence=[*change_evidence(change), f"changed dependents {len(hit)}"],
+    )

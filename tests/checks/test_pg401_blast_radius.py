@@ -2,7 +2,9 @@
 resource has many resources downstream of it.
 
 Fixtures: fixtures/checks/PG401/bad.json (a replaced VPC with 7 dependents:
-fires) and good.json (silent).
+fires) and good.json (silent); good-state-only.json, a real plan (README.md
+beside it): a replaced terraform_data with 6 dependents of which the plan
+changes 1, silent because a state-only resource reaches only what changes.
 """
 
 from __future__ import annotations
@@ -41,3 +43,16 @@ def test_blast_radius_options() -> None:
     config = Config(checks={"PG401": {"max_paths": 2}})
     (finding,) = of(run(FIXTURES / "PG401" / "bad.json", config), "PG401")
     assert len(finding.details) == 2
+
+
+def test_state_only_counts_the_dependents_the_plan_changes() -> None:
+    path = FIXTURES / "PG401" / "good-state-only.json"
+    assert of(run(path), "PG401") == []
+    (finding,) = of(run(path, Config(checks={"PG401": {"min_dependents": 1}})), "PG401")
+    assert finding.address == "terraform_data.seed"
+    assert finding.message == (
+        "terraform_data.seed is replaced and 1 resource that depends on it changes in this "
+        "plan, directly or transitively; terraform_data exists only in Terraform's state, so "
+        "the 5 other dependents, unchanged, are not affected"
+    )
+    assert finding.details == ("terraform_data.seed → aws_ssm_parameter.token",)
