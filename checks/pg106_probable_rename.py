@@ -5,6 +5,9 @@ new one. We pair each destroy with a create of the same type whose attributes
 are near-identical (masked values, ignoring ids, ARNs, timestamps and values
 known only after apply), and suggest the `moved` block that keeps it. When a
 whole module is renamed, one module-level block replaces one per resource.
+Nothing to compare (null or empty on both sides, everything known only after
+apply, a change set without property values) is no likeness: no rename is
+claimed, at most an info hint when the pairing is not a guess.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ class _NewSide:
             extra += not hidden
         total = len(new) + extra
         if not total:
-            return 1.0
+            return 0.0  # nothing compared is no likeness (`_candidates` skips these)
         return same / total
 
 
@@ -214,7 +217,9 @@ def _candidates(
         members, posting = olds[n.type], index[n.type]
         comparable = list(new_ids[n.address])
         count = len(comparable)
-        need = next((k for k in range(count + 1) if k / count >= minimum), None) if count else 0
+        if not count:
+            continue  # nothing to compare: at most a hint (see `hints`)
+        need = next((k for k in range(count + 1) if k / count >= minimum), None)
         if need is None:
             continue
         if need == 0:
@@ -224,6 +229,30 @@ def _candidates(
         comparable.sort(key=lambda leaf: (len(posting.get(leaf, ())), leaf))
         hits = set().union(*(posting.get(leaf, ()) for leaf in comparable[: count - need + 1]))
         out.extend((members[i], n) for i in sorted(hits))
+    return out
+
+
+def hints(ctx: Context, matched: list[tuple[Change, Change, float]]) -> list[tuple[Change, Change]]:
+    """Destroy and create pairs that cannot be compared: one side has no value
+    to compare (a change set without property values, a new object known only
+    after apply), and the type has just this one destroyed and one created
+    left unpaired, so the pairing at least is not a guess."""
+    used = {c.address for g, n, _ in matched for c in (g, n)}
+    gone: dict[str, list[Change]] = {}
+    new: dict[str, list[Change]] = {}
+    for c in ctx.plan.changes:
+        if c.mode is not Mode.MANAGED or c.address in used:
+            continue
+        if c.action is Action.DELETE and c.deposed is None:
+            gone.setdefault(c.type, []).append(c)
+        elif c.action is Action.CREATE and not c.importing:
+            new.setdefault(c.type, []).append(c)
+    out = []
+    for type_ in sorted(gone.keys() & new.keys()):
+        if len(gone[type_]) == 1 and len(new[type_]) == 1:
+            g, n = gone[type_][0], new[type_][0]
+            if not _flat(g, "before")[0] or not _flat(n, "after")[0]:
+                out.append((g, n))
     return out
 
 
@@ -279,6 +308,30 @@ def check(ctx: Context) -> Iterator[Finding]:
             change=g,
             suggestion=_moved(g.address, n.address),
             evidence=[f"{g.address} → {n.address}"],
+        )
+    # No values, no likeness claimed: a note for the reviewer, never a block.
+    for g, n in hints(ctx, matched):
+        if is_cfn(g.type):
+            yield ctx.finding(
+                META,
+                f"{g.address} is deleted and {n.address} is created, both {g.type}; the "
+                "change set holds no property values to compare them by, so planguard cannot "
+                "tell a renamed logical id from a new resource: if it is a rename, keep the "
+                "old id to keep the resource",
+                change=g,
+                severity=Severity.INFO,
+                evidence=[f"{g.address} → {n.address}", "not compared"],
+            )
+            continue
+        yield ctx.finding(
+            META,
+            f"{g.address} is destroyed and {n.address} is created, both {g.type}; the plan "
+            "holds no attribute values of theirs to compare, so planguard cannot tell a "
+            "rename from a new resource: if it is a rename, the `moved` block keeps it",
+            change=g,
+            severity=Severity.INFO,
+            suggestion=_moved(g.address, n.address),
+            evidence=[f"{g.address} → {n.address}", "not compared"],
         )
 
 
