@@ -1,7 +1,9 @@
 """PG301: ingress opened to the whole internet on ports other than web ports.
 
 Exposure is computed on both sides of each change; only ports that were not
-already open to the internet before fire.
+already open to the internet before fire. ICMP has no ports: AWS rules carry
+its type in FromPort and its code in ToPort (-1: all), and ICMP reaching the
+internet opens no service, so it is told as ICMP and rated low.
 """
 
 from __future__ import annotations
@@ -42,9 +44,51 @@ META = CheckMeta(
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any", "0.0.0.0"})
 _ALL = (0, 65535)
 _PORTED = frozenset({"tcp", "udp", "6", "17"})
+# Protocol names and numbers (IANA: 1 ICMP, 58 ICMPv6) as the providers write them.
+_ICMP = {"icmp": "icmp", "1": "icmp", "icmpv6": "icmpv6", "58": "icmpv6", "ipv6-icmp": "icmpv6"}
+_ICMP_LABEL = {"icmp": "ICMP", "icmpv6": "ICMPv6"}
+# What the common types are (RFC 792, RFC 4443), for the message.
+_ICMP_TYPES = {
+    "icmp": {
+        0: "echo reply",
+        3: "destination unreachable",
+        4: "source quench",
+        5: "redirect",
+        8: "echo request",
+        9: "router advertisement",
+        10: "router solicitation",
+        11: "time exceeded",
+        12: "parameter problem",
+        13: "timestamp",
+        14: "timestamp reply",
+    },
+    "icmpv6": {
+        1: "destination unreachable",
+        2: "packet too big",
+        3: "time exceeded",
+        4: "parameter problem",
+        128: "echo request",
+        129: "echo reply",
+        133: "router solicitation",
+        134: "router advertisement",
+        135: "neighbor solicitation",
+        136: "neighbor advertisement",
+        137: "redirect",
+    },
+}
+# Types whose only code is 0: the code says nothing more.
+_CODE_ZERO_ONLY = {
+    ("icmp", 0),
+    ("icmp", 8),
+    ("icmp", 13),
+    ("icmp", 14),
+    ("icmpv6", 128),
+    ("icmpv6", 129),
+}
 
 # An exposure: (protocol, first port, last port, source); protocol "all" covers
 # every protocol, and the source is 0.0.0.0/0, ::/0 or a provider's "anywhere".
+# For "icmp" and "icmpv6" the two numbers are the ICMP type and code, -1 for any.
 Exposure = tuple[str, int, int, str]
 # Exposures, each with what its message may not show: None (nothing hidden),
 # UNKNOWN (its ports are known only after apply) or SENSITIVE (all of it).
@@ -106,7 +150,27 @@ def _open(sources: list[Twin]) -> dict[str, str | None]:
 
 def _proto(value: Any) -> str:
     text = str(value if value is not None else "-1").lower()
-    return "all" if text in ("-1", "all", "*") else text
+    if text in ("-1", "all", "*"):
+        return "all"
+    return _ICMP.get(text, text)
+
+
+def _int(value: Any) -> int | None:
+    """A port, type or code: a number, or a CloudFormation string of one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _icmp(type_: int | None, code: int | None) -> tuple[int, int]:
+    """(type, code) of an ICMP rule, -1 for any; what cannot be read is any."""
+    if type_ is None or type_ < 0:
+        return -1, -1
+    return type_, code if code is not None and code >= 0 else -1
 
 
 def _aws_rule(rule: Twin, cidr_keys: tuple[str, ...], proto_key: str) -> Found:
@@ -116,16 +180,23 @@ def _aws_rule(rule: Twin, cidr_keys: tuple[str, ...], proto_key: str) -> Found:
     proto_twin = rule.get(proto_key)
     proto = _proto(proto_twin.real)
     low, high = rule.get_either("from_port", "FromPort"), rule.get_either("to_port", "ToPort")
-    lo, hi = low.real, high.real
-    ranged = isinstance(lo, int) and isinstance(hi, int) and lo >= 0 and hi >= 0
-    # Port 0-0 on a protocol without ports (icmp) means every port of it.
-    if proto == "all" or not ranged or ((lo, hi) == (0, 0) and proto not in _PORTED):
+    lo, hi = _int(low.real), _int(high.real)
+    if proto in _ICMP_LABEL:
+        lo, hi = _icmp(lo, hi)
+    elif (
+        proto == "all"
+        or lo is None
+        or hi is None
+        or lo < 0
+        or hi < 0
+        # Port 0-0 on a protocol without ports (esp, gre) means all of it.
+        or ((lo, hi) == (0, 0) and proto not in _PORTED)
+    ):
         lo, hi = _ALL
+    else:
+        lo, hi = min(lo, hi), max(lo, hi)
     mark = _worst(proto_twin.mark, low.mark, high.mark)
-    return {
-        (proto, min(lo, hi), max(lo, hi), src): _worst(mark, src_mark)
-        for src, src_mark in sources.items()
-    }
+    return {(proto, lo, hi, src): _worst(mark, src_mark) for src, src_mark in sources.items()}
 
 
 def _ranges(specs: list[Twin]) -> list[tuple[int, int]]:
@@ -211,7 +282,10 @@ def _gcp_firewall(value: Twin) -> Found:
             if isinstance(allow.real, dict):
                 proto_twin, ports_twin = allow.get("protocol"), allow.get("ports")
                 proto = _proto(proto_twin.real)
-                ports = _ranges(ports_twin.items()) or [_ALL]
+                # GCP takes no ports for ICMP: the rule allows every type.
+                ports = (
+                    [(-1, -1)] if proto in _ICMP_LABEL else _ranges(ports_twin.items()) or [_ALL]
+                )
                 mark = _worst(src_mark, proto_twin.mark, ports_twin.mark)
                 _add(out, {(proto, lo, hi, src): mark for lo, hi in ports})
     return out
@@ -234,26 +308,59 @@ def _azure_rule(rule: Twin) -> Found:
     specs = [rule.get("destination_port_range"), *rule.get("destination_port_ranges").items()]
     specs = [s for s in specs if s.real is not None]
     mark = _worst(proto_twin.mark, *(s.mark for s in specs))
+    # Azure's port ranges do not apply to ICMP: the rule allows every type.
+    ranges = [(-1, -1)] if proto in _ICMP_LABEL else _ranges(specs)
     return {
         (proto, lo, hi, src): _worst(mark, src_mark)
         for src, src_mark in sources.items()
-        for lo, hi in _ranges(specs)
+        for lo, hi in ranges
     }
 
 
 def _covered(exp: Exposure, by: Found) -> bool:
+    """Whether `by` (what was open before) already opened `exp` to its source."""
     proto, lo, hi, src = exp
-    return any(p in (proto, "all") and a <= lo and hi <= b and s == src for p, a, b, s in by)
+    for p, a, b, s in by:
+        if s != src or p not in (proto, "all"):
+            continue
+        if proto not in _ICMP_LABEL:
+            if a <= lo and hi <= b:
+                return True
+        elif (p == "all" and (a, b) == _ALL) or (p == proto and a in (-1, lo) and b in (-1, hi)):
+            return True
+    return False
 
 
 def _text(exp: Exposure, mark: str | None) -> str:
     proto, lo, hi, _ = exp
+    if proto in _ICMP_LABEL:
+        return _icmp_text(proto, lo, hi, mark)
     if mark == UNKNOWN:
         return "ports known only after apply (planguard cannot see them)"
     if (lo, hi) == _ALL:
         return "all ports" if proto == "all" else f"all {proto} ports"
     ports = f"port {lo}" if lo == hi else f"ports {lo}-{hi}"
     return ports if proto == "all" else f"{proto} {ports}"
+
+
+def _icmp_text(proto: str, type_: int, code: int, mark: str | None) -> str:
+    label = _ICMP_LABEL[proto]
+    if mark == UNKNOWN:
+        return f"{label} types known only after apply (planguard cannot see them)"
+    if type_ < 0:
+        return f"all {label} types"
+    text = f"{label} type {type_}"
+    if code >= 0 and (proto, type_) not in _CODE_ZERO_ONLY:
+        text += f" code {code}"
+    name = _ICMP_TYPES[proto].get(type_)
+    return f"{text} ({name})" if name else text
+
+
+def _evidence(exp: Exposure) -> str:
+    proto, lo, hi, src = exp
+    if proto in _ICMP_LABEL:
+        return f"{proto} type {lo} code {hi} from {src}"
+    return f"{proto} {lo}-{hi} from {src}"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -264,12 +371,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         if not after:
             continue
         before = exposures(change, "before") if change.action is not Action.CREATE else {}
-        new = sorted(
-            e for e in after if not _covered(e, before) and not (e[1] == e[2] and e[1] in allowed)
-        )
+        new = sorted(e for e in after if not _covered(e, before) and not _allowed(e, allowed))
         if not new:
             continue
-        worst = any((e[1], e[2]) == _ALL or any(e[1] <= p <= e[2] for p in critical) for e in new)
+        ported = [e for e in new if e[0] not in _ICMP_LABEL]
+        worst = any(
+            (e[1], e[2]) == _ALL or any(e[1] <= p <= e[2] for p in critical) for e in ported
+        )
         marks = exposures(change, "after", marked=True)
         by_source: dict[str, list[str]] = {}
         for e in new:
@@ -278,10 +386,21 @@ def check(ctx: Context) -> Iterator[Finding]:
         parts = [f"from {src} on {', '.join(ports)}" for src, ports in by_source.items()]
         if any(marks[e] == SENSITIVE for e in new):
             parts.append(SENSITIVE)  # what is open, and from where, is not shown
+        severity = Severity.CRITICAL if worst else None
+        tail = ""
+        if not ported:
+            # Ping and its kin reach the kernel, not a service: worth knowing, not a block.
+            severity, tail = Severity.LOW, " (ICMP only: no service port is opened)"
         yield ctx.finding(
             META,
-            f"{change.address} opens ingress to the internet {'; '.join(parts)}",
+            f"{change.address} opens ingress to the internet {'; '.join(parts)}{tail}",
             change=change,
-            severity=Severity.CRITICAL if worst else None,
-            evidence=[f"{proto} {lo}-{hi} from {src}" for proto, lo, hi, src in new],
+            severity=severity,
+            evidence=[_evidence(e) for e in new],
         )
+
+
+def _allowed(exp: Exposure, allowed: set[int]) -> bool:
+    """A single allowed port (80, 443) of a protocol with ports."""
+    proto, lo, hi, _ = exp
+    return proto not in _ICMP_LABEL and lo == hi and lo in allowed
