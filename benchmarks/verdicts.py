@@ -4,14 +4,15 @@
     python benchmarks/verdicts.py [--root CHECKOUT] [--fixtures CHECKOUT] [-o table.tsv]
     python benchmarks/verdicts.py --diff before.tsv after.tsv
 
-For each plan under fixtures/checks/ (and the CloudFormation template pairs in
-fixtures/checks/cfn/), one line: the fixture, the exit code of `planguard
-review` (0 pass, 1 blocked, 2 bad input) and the findings as `ID:severity`,
-sorted. `--root` runs the planguard of another checkout (a `git worktree` of an
-earlier commit), on that checkout's fixtures or, with `--fixtures`, on those
-of another (the earlier code on today's fixtures); `--diff` compares two
-tables. Each review runs in a fresh process from an empty directory, so no
-policy file of the checkout applies: the default gate.
+For each plan under fixtures/checks/ (and each CloudFormation template pair
+there, `NAME-before.yaml` with `NAME-after.yaml`), one line: the fixture, the
+exit code of `planguard review` (0 pass, 1 blocked, 2 bad input) and the
+findings as `ID:severity`, sorted. `--root` runs the planguard of another
+checkout (a `git worktree` of an earlier commit), on that checkout's fixtures
+or, with `--fixtures`, on those of another (the earlier code on today's
+fixtures); `--diff` compares two tables. Each review runs in a fresh process
+from an empty directory, so no policy file of the checkout applies: the
+default gate.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def cases(root: Path) -> list[tuple[str, list[str]]]:
     """(name, review arguments) for every check fixture, in name order."""
     fixtures = root / "fixtures" / "checks"
     out = [(str(p.relative_to(fixtures)), [str(p)]) for p in sorted(fixtures.glob("PG*/**/*.json"))]
-    for before in sorted((fixtures / "cfn").glob("*-before.yaml")):
+    for before in sorted(fixtures.glob("**/*-before.yaml")):
         after = before.with_name(before.name.replace("-before", "-after"))
-        name = f"cfn/{before.name.replace('-before.yaml', '')} (template pair)"
+        name = f"{before.relative_to(fixtures)}".replace("-before.yaml", " (template pair)")
         out.append((name, ["--before", str(before), "--after", str(after)]))
     return out
 
