@@ -5,44 +5,79 @@ References are scoped: inside module `x`, `aws_vpc.main` means
 `module.m.out` means whatever output `out` of module `m` refers to.
 Locals are not part of the plan's configuration JSON, so a reference through a
 local is only seen through prior-state `depends_on`.
+
+Instance keys. The plan JSON keeps a literal index (`aws_subnet.a[0].id` is
+listed with its prefixes `aws_subnet.a[0]` and `aws_subnet.a`), but not an
+index computed from an expression: `aws_subnet.a[count.index].id` is listed as
+`aws_subnet.a` followed by `count.index`, in the order the expression reads.
+So a resource named bare and directly followed by `each.key`, `each.value` or
+`count.index` is read as indexed by the source's own key, when both iterate
+the same collection (see `_Iter`); `for_each = aws_iam_user.team` keys each
+instance by the matching user. Anything else that names a whole count or
+for_each resource stands for every instance, and says why (a Target's fourth
+item, shown in the edge's `via`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from planguard.load import tfaddr
 
 ModulePath = tuple[str, ...]
+
+
+class Same(NamedTuple):
+    """The key the source instance has at one step of its address: module step
+    `depth`, or its own instance key when `depth` is its number of module steps."""
+
+    depth: int
+
+
 # Which module instances a reference pins, as (depth, key) pairs: a reference
 # to module.shard["eu"].out means only the "eu" instance of module.shard.
 Pin = tuple[tuple[int, Any], ...]
-# (config address, instance key or None, module instance pins)
-Target = tuple[str, Any, Pin]
+# (config address, instance key or None, module instance pins, why every
+# instance is meant or None): a key is a literal key, Same(depth) or None (all).
+Target = tuple[str, Any, Pin, str | None]
+
+# Why a reference means every instance of a count or for_each resource.
+EVERY = "every instance"
+UNKNOWABLE = "any instance: key not knowable from the plan"
+# `module.m[each.key].out` is listed as `module.m` and `each.key`: which output
+# is lost, so every resource of the module instance is meant. Terraform does
+# the same: prior state's depends_on then lists every resource of the module.
+MODULE_WIDE = "any resource of the module instance: output not knowable from the plan"
+MODULE_ANY = "any resource of any module instance: key and output not knowable from the plan"
 
 _IGNORED_ROOTS = frozenset({"local", "each", "count", "path", "terraform", "self"})
+# What can follow a bare resource as its index, and the iteration it needs.
+_INDEXES = {"each.key": "for_each", "each.value": "for_each", "count.index": "count"}
 
 
-def _most_specific(refs: list[str]) -> list[str]:
-    """Terraform lists a traversal with each of its prefixes (`module.m.out` and
-    `module.m`); a bare prefix would stand for the whole module, so keep only
-    the longest traversal of each chain."""
-    if len(refs) < 2:
-        return refs
-    have = set(refs)
-    return [r for r in refs if not any(o != r and o.startswith(r + ".") for o in have)]
+class _Iter(NamedTuple):
+    """How a resource or module call iterates: `kind` ("for_each" or "count"),
+    the module it is evaluated in, and the expression as the plan shows it
+    (None when the plan shows neither references nor a constant)."""
+
+    kind: str
+    scope: ModulePath
+    expr: tuple[Any, ...] | None
+    refs: tuple[tuple[str, str | None], ...]
 
 
-def references(raw: Any) -> list[str]:
-    """Every reference string inside an expression tree, in document order."""
+def reference_list(raw: Any) -> list[tuple[str, str | None]]:
+    """Every reference inside an expression tree, each with what directly follows
+    it in its expression's list (None at the end): a bare resource followed by
+    `each.key` is how the plan shows `resource[each.key]`."""
     if raw is None:
         return []
     stack: list[Any] = [msgspec.json.decode(raw)]
     if stack == [None]:
         return []
-    out: list[str] = []
+    out: list[tuple[str, str | None]] = []
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
@@ -55,12 +90,58 @@ def references(raw: Any) -> list[str]:
     return out
 
 
+def _most_specific(refs: list[str]) -> list[tuple[str, str | None]]:
+    """Terraform lists a traversal with each of its prefixes (`module.m.out`,
+    `module.m`; `a.b[0].id`, `a.b[0]`, `a.b`): a bare prefix would stand for the
+    whole resource or module, so keep only the longest traversal of each chain."""
+    if len(refs) < 2:
+        return [(r, None) for r in refs]
+    have = set(refs)
+    out: list[tuple[str, str | None]] = []
+    for i, r in enumerate(refs):
+        if i and _prefix_of(r, refs[i - 1]):
+            continue  # a shorter form of the reference just listed
+        if any(o.startswith(r + ".") for o in have):
+            continue
+        j = i + 1
+        while j < len(refs) and _prefix_of(refs[j], refs[j - 1]):
+            j += 1
+        out.append((r, refs[j] if j < len(refs) else None))
+    return out
+
+
+def _prefix_of(short: str, long: str) -> bool:
+    return long.startswith(short + ".") or long.startswith(short + "[")
+
+
+def _expression(raw: Any) -> tuple[Any, ...] | None:
+    value = msgspec.json.decode(raw) if raw is not None else None
+    if not isinstance(value, dict):
+        return None
+    refs = value.get("references")
+    if isinstance(refs, list) and refs:
+        return ("references", *[r for r in refs if isinstance(r, str)])
+    if "constant_value" in value:
+        return ("constant", msgspec.json.encode(value["constant_value"]))
+    return None
+
+
+def _iteration(node: Any, scope: ModulePath) -> _Iter | None:
+    for kind, raw in (("for_each", node.for_each_expression), ("count", node.count_expression)):
+        expr = _expression(raw)
+        if expr is not None or bytes(raw) not in (b"null", b""):
+            return _Iter(kind, scope, expr, tuple(reference_list(raw)))
+    return None
+
+
 class ConfigIndex:
     """The configuration's modules, indexed by module path."""
 
     def __init__(self, root: Any) -> None:
         self.modules: dict[ModulePath, Any] = {}
         self.calls: dict[ModulePath, Any] = {}
+        # How each resource (by config address) and module call (by path) iterates.
+        self.iters: dict[str | ModulePath, _Iter] = {}
         stack: list[tuple[ModulePath, Any]] = [((), root)]
         while stack:
             path, module = stack.pop()
@@ -69,40 +150,59 @@ class ConfigIndex:
                 call = module.module_calls[name]
                 if call.module is not None:
                     self.calls[(*path, name)] = call
+                    it = _iteration(call, path)
+                    if it is not None:
+                        self.iters[(*path, name)] = it
                     stack.append(((*path, name), call.module))
+        for path, module in self.modules.items():
+            for res in module.resources:
+                cfg = self._address(path, res)
+                it = _iteration(res, path) if cfg is not None else None
+                if cfg is not None and it is not None:
+                    self.iters[cfg] = it
         self._memo: dict[tuple[ModulePath, str], frozenset[Target]] = {}
-        self._inputs: dict[ModulePath, dict[str, list[str]]] = {}
+        self._inputs: dict[ModulePath, dict[str, list[tuple[str, str | None]]]] = {}
 
-    def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str]]]:
-        """For each config resource: the (target, key, pins, via) it depends on."""
-        out: dict[str, list[tuple[str, Any, Pin, str]]] = {}
+    def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str | None, str]]]:
+        """For each config resource: the (target, key, pins, why, via) it depends on."""
+        out: dict[str, list[tuple[str, Any, Pin, str | None, str]]] = {}
         for path in sorted(self.modules):
             module = self.modules[path]
             inherited = self._module_level(path)
             for res in module.resources:
-                local = tfaddr.split(res.address)
-                mode = "data" if res.mode == "data" else "managed"
-                names = [n for n, _ in local if n != "data"]
-                if len(names) != 2:
+                cfg = self._address(path, res)
+                if cfg is None:
                     continue
-                cfg = tfaddr.config_address(path, mode, names[0], names[1])
+                it = self.iters.get(cfg)
+                ctx = (it, len(path))
                 targets: dict[Target, str] = {}
-                refs = (
-                    references(res.expressions)
-                    + references(res.count_expression)
-                    + references(res.for_each_expression)
-                )
-                for ref in refs:
-                    for t in self.resolve(path, ref):
+                for ref, after in reference_list(res.expressions):
+                    for t in self._keyed(path, ref, after, ctx):
+                        targets.setdefault(t, "reference")
+                for ref, after in reference_list(res.count_expression) + reference_list(
+                    res.for_each_expression
+                ):
+                    for t in self._iterated(path, ref, after, len(path)):
                         targets.setdefault(t, "reference")
                 for ref in res.depends_on:
                     for t in self.resolve(path, ref):
                         targets.setdefault(t, "depends_on")
                 for t in inherited:
                     targets.setdefault(t, "module")
-                targets.pop((cfg, None, ()), None)
-                out[cfg] = [(t, k, p, via) for (t, k, p), via in sorted(targets.items(), key=_key)]
+                for t in [t for t in targets if t[0] == cfg and t[1] is None and not t[2]]:
+                    del targets[t]
+                out[cfg] = [
+                    (t, k, p, why, via) for (t, k, p, why), via in sorted(targets.items(), key=_key)
+                ]
         return out
+
+    @staticmethod
+    def _address(path: ModulePath, res: Any) -> str | None:
+        names = [n for n, _ in tfaddr.split(res.address) if n != "data"]
+        if len(names) != 2:
+            return None
+        mode = "data" if res.mode == "data" else "managed"
+        return tfaddr.config_address(path, mode, names[0], names[1])
 
     def _module_level(self, path: ModulePath) -> set[Target]:
         """What a module call's depends_on/count/for_each make every resource in it depend on."""
@@ -112,26 +212,107 @@ class ConfigIndex:
             if call is None:
                 continue
             parent = path[: i - 1]
-            refs = (
-                list(call.depends_on)
-                + references(call.count_expression)
-                + references(call.for_each_expression)
-            )
-            for ref in refs:
+            for ref in call.depends_on:
                 out |= self.resolve(parent, ref)
+            for ref, after in reference_list(call.count_expression) + reference_list(
+                call.for_each_expression
+            ):
+                out |= self._iterated(parent, ref, after, i - 1)
         return out
 
-    def _call_inputs(self, path: ModulePath) -> dict[str, list[str]]:
+    def _call_inputs(self, path: ModulePath) -> dict[str, list[tuple[str, str | None]]]:
         if path not in self._inputs:
             call = self.calls.get(path)
-            inputs: dict[str, list[str]] = {}
+            inputs: dict[str, list[tuple[str, str | None]]] = {}
             if call is not None:
                 exprs = msgspec.json.decode(call.expressions)
                 if isinstance(exprs, dict):
                     for name, expr in exprs.items():
-                        inputs[name] = references(msgspec.json.encode(expr))
+                        inputs[name] = reference_list(msgspec.json.encode(expr))
             self._inputs[path] = inputs
         return self._inputs[path]
+
+    # -- instance keys ---------------------------------------------------------
+
+    def _keyed(
+        self, path: ModulePath, ref: str, after: str | None, ctx: tuple[_Iter | None, int]
+    ) -> frozenset[Target]:
+        """What `ref`, made in module `path`, stands for when `after` follows it in
+        its expression: a bare resource or module call followed by `each.key`,
+        `each.value` or `count.index` means the instance with the source's key,
+        as long as source (`ctx`: its iteration and key depth) and target iterate
+        the same collection."""
+        found = self.resolve(path, ref)
+        bare = _bare(ref) if found else None
+        if bare is None:
+            if after is None:
+                return found
+            # `var.ids[each.key]`: whatever the caller passed, indexed somehow.
+            return frozenset((t, k, p, UNKNOWABLE if w == EVERY else w) for t, k, p, w in found)
+        kind, name = bare
+        if after is None:
+            why = EVERY
+        else:
+            it, depth = ctx
+            theirs = self.iters.get(
+                next(iter(found))[0] if kind == "resource" else (*path, name[len("module.") :])
+            )
+            if after in _INDEXES and self._same_keys(it, theirs, after, path, name):
+                same = Same(depth)
+                if kind == "resource":
+                    return frozenset((t, same, p, None) for t, k, p, _ in found if k is None)
+                pin = (len(path), same)
+                return frozenset(
+                    (t, k, tuple(sorted({*p, pin}, key=repr)), MODULE_WIDE) for t, k, p, _ in found
+                )
+            why = UNKNOWABLE
+        if kind == "module":
+            return frozenset(
+                (t, k, p, MODULE_WIDE if why == EVERY else MODULE_ANY) for t, k, p, _ in found
+            )
+        return frozenset((t, k, p, why if k is None and w is None else w) for t, k, p, w in found)
+
+    def _iterated(
+        self, path: ModulePath, ref: str, after: str | None, depth: int
+    ) -> frozenset[Target]:
+        """A count or for_each expression's reference: iterating over a resource
+        itself (`for_each = aws_iam_user.team`, `count = length(aws_subnet.a)`)
+        gives each instance the key of its own instance of it."""
+        found = self.resolve(path, ref)
+        bare = _bare(ref) if found else None
+        if bare is None:
+            return found
+        if bare[0] == "resource" and after is None:
+            return frozenset((t, Same(depth), p, None) for t, k, p, _ in found if k is None)
+        why = EVERY if after is None else UNKNOWABLE
+        return frozenset((t, k, p, why if k is None and w is None else w) for t, k, p, w in found)
+
+    def _same_keys(
+        self, it: _Iter | None, target: _Iter | None, after: str, path: ModulePath, name: str
+    ) -> bool:
+        """Whether source and target iterate the same collection, in the way `after` indexes."""
+        if it is None or target is None or it.kind != _INDEXES[after] or target.kind != it.kind:
+            return False
+        if it.refs == ((name, None),) and it.scope == path:
+            return True  # the source iterates over the target itself
+        mine = self._origin(it)
+        return mine is not None and mine == self._origin(target)
+
+    def _origin(self, it: _Iter, seen: frozenset[str] = frozenset()) -> Any:
+        """The collection behind an iteration: iterating over a resource is
+        iterating over that resource's own collection."""
+        if it.expr is None:
+            return None
+        if len(it.refs) == 1 and it.refs[0][1] is None:
+            bare = _bare(it.refs[0][0])
+            if bare is not None and bare[0] == "resource":
+                cfg = next(iter(self.resolve(it.scope, it.refs[0][0])), (None,))[0]
+                inner = self.iters.get(cfg) if cfg is not None and cfg not in seen else None
+                if inner is not None and cfg is not None:
+                    return self._origin(inner, seen | {cfg})
+        return (it.kind, it.scope, it.expr)
+
+    # -- resolving -------------------------------------------------------------
 
     def _all_in(self, path: ModulePath) -> frozenset[Target]:
         out: set[Target] = set()
@@ -139,10 +320,9 @@ class ConfigIndex:
             if mpath[: len(path)] != path:
                 continue
             for res in module.resources:
-                names = [n for n, _ in tfaddr.split(res.address) if n != "data"]
-                if len(names) == 2:
-                    mode = "data" if res.mode == "data" else "managed"
-                    out.add((tfaddr.config_address(mpath, mode, names[0], names[1]), None, ()))
+                cfg = self._address(mpath, res)
+                if cfg is not None:
+                    out.add((cfg, None, (), None))
         return frozenset(out)
 
     def resolve(self, path: ModulePath, ref: str) -> frozenset[Target]:
@@ -169,46 +349,71 @@ class ConfigIndex:
             if not path or len(segs) < 2:
                 return frozenset()
             out: set[Target] = set()
-            for r in self._call_inputs(path).get(segs[1][0], ()):
-                out |= self.resolve(path[:-1], r)
+            # The caller's expression is read in the caller's module, where
+            # each.key and count.index are the key of this module's instance.
+            ctx = (self.iters.get(path), len(path) - 1)
+            for r, after in self._call_inputs(path).get(segs[1][0], ()):
+                out |= self._keyed(path[:-1], r, after, ctx)
             return frozenset(out)
         if root == "module":
-            if len(segs) < 2:
-                return frozenset()
-            mpath = (*path, segs[1][0])
-            module = self.modules.get(mpath)
-            if module is None:
-                return frozenset()
-            found = self._all_in(mpath)
-            if len(segs) >= 3:
-                output = module.outputs.get(segs[2][0])
-                if output is not None:
-                    out = set()
-                    for r in references(output.expression) + list(output.depends_on):
-                        out |= self.resolve(mpath, r)
-                    found = frozenset(out)
-            key = segs[1][1]
-            if key is None:
-                return found
-            pin = (len(path), key)
-            return frozenset(
-                (t, k, tuple(sorted({*p, pin}, key=repr)))
-                for t, k, p in found
-                if t.count("module.") > len(path)
-            )
+            return self._module_ref(path, segs)
         if root == "data":
             if len(segs) < 3:
                 return frozenset()
-            return frozenset(
-                {(tfaddr.config_address(path, "data", segs[1][0], segs[2][0]), segs[2][1], ())}
-            )
+            cfg = tfaddr.config_address(path, "data", segs[1][0], segs[2][0])
+            return frozenset({(cfg, segs[2][1], (), None)})
         if len(segs) < 2 or segs[0][1] is not None:
             return frozenset()
+        cfg = tfaddr.config_address(path, "managed", segs[0][0], segs[1][0])
+        return frozenset({(cfg, segs[1][1], (), None)})
+
+    def _module_ref(
+        self, path: ModulePath, segs: list[tuple[str, tfaddr.Key]]
+    ) -> frozenset[Target]:
+        if len(segs) < 2:
+            return frozenset()
+        mpath = (*path, segs[1][0])
+        module = self.modules.get(mpath)
+        if module is None:
+            return frozenset()
+        found = self._all_in(mpath)
+        if len(segs) >= 3:
+            output = module.outputs.get(segs[2][0])
+            if output is not None:
+                out: set[Target] = set()
+                for r, after in reference_list(output.expression):
+                    out |= self._keyed(mpath, r, after, (None, len(mpath)))
+                for r in output.depends_on:
+                    out |= self.resolve(mpath, r)
+                found = frozenset(out)
+        key = segs[1][1]
+        if key is None:
+            return found
+        pin = (len(path), key)
         return frozenset(
-            {(tfaddr.config_address(path, "managed", segs[0][0], segs[1][0]), segs[1][1], ())}
+            (t, k, tuple(sorted({*p, pin}, key=repr)), w)
+            for t, k, p, w in found
+            if t.count("module.") > len(path)
         )
 
 
-def _key(item: tuple[Target, str]) -> tuple[str, str, str]:
-    (target, key, pins), _ = item
-    return target, repr(key), repr(pins)
+def _bare(ref: str) -> tuple[str, str] | None:
+    """("resource", config-relative name) for a whole resource (`aws_subnet.a`,
+    `data.aws_ami.x`), ("module", `module.m`) for a whole module call, else None."""
+    try:
+        segs = tfaddr.split(ref)
+    except tfaddr.AddressError:
+        return None
+    if any(k is not None for _, k in segs):
+        return None
+    root = segs[0][0] if segs else ""
+    if root == "module":
+        return ("module", ref) if len(segs) == 2 else None
+    if root in _IGNORED_ROOTS or root == "var":
+        return None
+    return ("resource", ref) if len(segs) == (3 if root == "data" else 2) else None
+
+
+def _key(item: tuple[Target, str]) -> tuple[str, str, str, str]:
+    (target, key, pins, why), _ = item
+    return target, repr(key), repr(pins), why or ""
