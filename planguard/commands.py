@@ -508,3 +508,33 @@ def github_step(
     from planguard.github_action import run
 
     return run(os.environ, plans, max_bytes=max_size * 1024 * 1024)
+
+
+@app.command()
+def apply(
+    plan: Annotated[str, typer.Argument(help="A saved plan file (terraform plan -out=FILE).")],
+    terraform_args: Annotated[
+        list[str] | None,
+        typer.Argument(help="Arguments for terraform apply, after `--`.", show_default=False),
+    ] = None,
+    tofu: Annotated[bool, typer.Option("--tofu", help="Apply with OpenTofu.")] = False,
+    debug: Debug = False,
+) -> int:
+    """Review a saved plan, then apply exactly that plan only if the review passes (or its
+    findings are acknowledged). A person at a terminal can override a block by typing the
+    plan's SHA-256 prefix; exit 1 when blocked, else terraform's exit code."""
+    from planguard.guard import apply as guard_apply
+
+    return guard_apply.run(plan, list(terraform_args or []), tofu=tofu)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def guard(ctx: typer.Context) -> int:
+    """The hook for coding agents (Claude Code, Cursor, Gemini CLI, Kiro CLI): reviews a saved
+    plan before the agent applies it. `planguard guard --help` for install and the log."""
+    from planguard.guard import main
+
+    return main(list(ctx.args))
