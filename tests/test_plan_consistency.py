@@ -23,7 +23,7 @@ from planguard import registry
 from planguard.config import Config
 from planguard.engine import review
 from planguard.errors import InputError
-from planguard.load import files, load
+from planguard.load import files, load, terraform
 
 BAD = FIXTURES / "bad"
 CORPUS = Path("/work/shared/corpus")
@@ -56,6 +56,7 @@ DUPLICATES = {
     "errored-twice-indented.json": "the top-level key `errored` appears twice",
     "complete-twice.json": "the top-level key `complete` appears twice",
     "resource-changes-twice.json": "the top-level key `resource_changes` appears twice",
+    "resource-changes-emptied.json": "the top-level key `resource_changes` appears twice",
     "change-twice.json": "a resource change has `change` twice",
     "actions-twice.json": "a resource change has `actions` twice",
     # Not a key of the plan format: not named (it may be anyone's text).
@@ -84,6 +85,39 @@ def test_duplicate_key_is_refused_by_the_loader(name: str) -> None:
         load([str(path)])
     assert err.value.path == str(path)
     assert err.value.problem.startswith(DUPLICATES[name])
+
+
+# What the counts alone (large plans, see terraform._EXACT_BELOW) cannot see: an
+# earlier `[]` (planguard then reads the later, fuller list) and keys planguard
+# does not read. Every repeat that would change what planguard reads is seen.
+UNSEEN_BY_COUNTS = {"resource-changes-twice.json", "unnamed-key-twice.json"}
+
+
+@pytest.mark.parametrize("name", sorted(DUPLICATES))
+def test_large_plans_are_checked_by_counting(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above terraform._EXACT_BELOW the JSON is not read again unless the decoder's
+    counts say a key was repeated; a file of any size then is checked the same."""
+    monkeypatch.setattr(terraform, "_EXACT_BELOW", 0)
+    path = BAD / "terraform-duplicate-keys" / name
+    if name in UNSEEN_BY_COUNTS:
+        [plan] = load([str(path)])
+        real = load([str(FIXTURES / "terraform/real/replace-orders/output.json")])[0]
+        assert plan.counts() == real.counts()
+        return
+    with pytest.raises(InputError) as err:
+        load([str(path)])
+    assert err.value.problem.startswith(DUPLICATES[name])
+
+
+def test_counts_never_suspect_a_real_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """So a large real plan is never read twice."""
+
+    def reread(path: str, data: object) -> None:
+        raise AssertionError(f"{path}: read again for repeated keys")
+
+    monkeypatch.setattr(terraform, "_EXACT_BELOW", 0)
+    monkeypatch.setattr(terraform, "duplicate_top_level_key", reread)
+    assert len([p for p in REAL if _loadable(p)]) >= 150
 
 
 def test_the_exact_reading_finds_a_repeat_the_walk_cannot_follow() -> None:

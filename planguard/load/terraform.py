@@ -11,6 +11,8 @@ value counts), and marked for PG001 when its parts contradict each other.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from msgspec import Raw, Struct
 
@@ -52,23 +54,64 @@ _ACTIONS: dict[tuple[str, ...], tuple[Action, ReplaceOrder | None]] = {
 class _Made:
     """How many of some objects the decoder made while reading one plan.
 
-    The decoder keeps the last value of a key repeated inside an object and
-    drops the others without a word, but it has made them: more changes (or
-    action lists, or importing blocks) than the plan holds means a resource
-    change that says `change` (or a change that says `actions`, `importing`)
-    twice. Counting costs about 2 ms on a 10k-resource plan; finding the same
-    by reading the JSON again would cost seconds."""
+    The decoder keeps the last value of a key said twice in one object and
+    drops the others without a word, but it has made them: more of an object
+    than the plan keeps means a key said twice (`errored` at the top level,
+    `change` in a resource change...). Counting costs a few milliseconds on a
+    10k-resource plan, where reading the JSON again to look costs about half
+    a decode (see _EXACT_BELOW). An earlier `null`, `[]` or `{}` leaves no
+    trace; planguard then reads the later, fuller value."""
 
-    __slots__ = ("actions", "changes", "importing")
+    __slots__ = (
+        "actions", "changes", "config", "importing", "outputs", "planned", "relevant",
+        "scalars", "state",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.changes = self.actions = self.importing = 0
+        self.scalars = self.planned = self.state = self.config = 0
+        self.outputs = self.relevant = 0
 
 
 _made = _Made()
+
+
+class _Flag:
+    """A top-level true/false (`errored`, `applyable`, `complete`), decoded
+    through _scalar so that each one the JSON says is counted."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+
+class _Text:
+    """A top-level version string, decoded and counted like _Flag."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+_JSON_TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "array", dict: "object"}
+
+
+def _scalar(kind: type, obj: object) -> _Flag | _Text:
+    want = bool if kind is _Flag else str
+    if not isinstance(obj, want):
+        got = _JSON_TYPES.get(type(obj), type(obj).__name__)
+        raise TypeError(f"Expected `{want.__name__}`, got `{got}`")
+    _made.scalars += 1
+    return _Flag(obj) if kind is _Flag else _Text(obj)  # type: ignore[arg-type]
+
+
+def _value(field: _Flag | _Text | None) -> Any:
+    return None if field is None else field.value
 
 
 class _Importing(Struct, gc=False):
@@ -127,6 +170,9 @@ class _OutputChange(Struct, gc=False):
     after_sensitive: Raw = _NULL
     before_sensitive: Raw = _NULL
 
+    def __post_init__(self) -> None:
+        _made.outputs += 1
+
 
 class _StateResource(Struct, gc=False):
     address: str
@@ -146,6 +192,9 @@ class _StateValues(Struct, gc=False):
 
 class _State(Struct, gc=False):
     values: _StateValues | None = None
+
+    def __post_init__(self) -> None:
+        _made.state += 1
 
 
 class _CfgResource(Struct, gc=False):
@@ -182,6 +231,9 @@ class _CfgModule(Struct, gc=False):
 class _Config(Struct, gc=False):
     root_module: _CfgModule | None = None
 
+    def __post_init__(self) -> None:
+        _made.config += 1
+
 
 class _PlannedModule(Struct, gc=False):
     resources: list[_StateResource] = []
@@ -191,19 +243,25 @@ class _PlannedModule(Struct, gc=False):
 class _PlannedValues(Struct, gc=False):
     root_module: _PlannedModule | None = None
 
+    def __post_init__(self) -> None:
+        _made.planned += 1
+
 
 class _ResourceAttr(Struct, gc=False):
     resource: str
     attribute: Raw = _NULL
 
+    def __post_init__(self) -> None:
+        _made.relevant += 1
+
 
 class _PlanDoc(Struct, gc=False):
-    format_version: str | None = None
+    format_version: _Text | None = None
     # The redacted plans of HCP Terraform (GET /api/v2/plans/:id/json-output-redacted,
     # and what run tasks receive) have this instead of format_version, and
     # neither configuration nor prior_state (terraform internal/command/jsonformat.Plan).
-    plan_format_version: str | None = None
-    terraform_version: str | None = None
+    plan_format_version: _Text | None = None
+    terraform_version: _Text | None = None
     planned_values: _PlannedValues | None = None
     resource_changes: list[_ResourceChange] | None = None
     resource_drift: list[_ResourceChange] = []
@@ -211,13 +269,25 @@ class _PlanDoc(Struct, gc=False):
     prior_state: _State | None = None
     configuration: _Config | None = None
     relevant_attributes: list[_ResourceAttr] = []
-    errored: bool = False
-    applyable: bool | None = None
-    complete: bool | None = None
+    errored: _Flag | None = None
+    applyable: _Flag | None = None
+    complete: _Flag | None = None
     values: Raw = _NULL  # present in state JSON, never in a plan
 
+    def scalars(self) -> int:
+        """How many of the counted top-level scalars the plan keeps."""
+        kept = (self.format_version, self.plan_format_version, self.terraform_version)
+        return sum(f is not None for f in (*kept, self.errored, self.applyable, self.complete))
 
-_decoder = msgspec.json.Decoder(_PlanDoc)
+
+_decoder = msgspec.json.Decoder(_PlanDoc, dec_hook=_scalar)
+
+# Reading a plan's top level again to look for a key said twice (files.duplicate_top_level_key)
+# costs about half a decode: 60-80 ms at 10k resources (59 MB), 0.3 s at 50k, on
+# the 2-core box of docs/performance.md, more than the review's margin there.
+# Below this size it costs at most a few milliseconds and is always done; above
+# it, only when the counts of _Made say a key was repeated.
+_EXACT_BELOW = 4 * 1024 * 1024
 
 # The top-level keys of plan JSON (`terraform show -json`, and the redacted
 # plans of HCP Terraform): a repeated one is named in the error.
@@ -279,23 +349,19 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
         raise InputError(path, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError(path, "JSON nested too deeply") from None
-    repeated = duplicate_top_level_key(path, data)
+    _refuse_repeated_keys(path, doc, data)
     mapped.release(data)  # the model is built without the file's pages
-    if repeated is not None:
-        # Other keys are not named: they may be anyone's text.
-        named = f" `{repeated}`" if repeated in _SCHEMA_KEYS else ""
-        raise InputError(path, f"the top-level key{named} appears twice ({_READERS_DISAGREE})")
-    _refuse_repeated_keys(path, doc)
-    if doc.format_version is not None:
-        check_format_version(path, doc.format_version)
+    format_version = _value(doc.format_version)
+    if format_version is not None:
+        check_format_version(path, format_version)
     if doc.planned_values is None and doc.resource_changes is None and doc.configuration is None:
         if bytes(doc.values) != b"null":
             raise InputError(path, "this is Terraform state JSON, not a plan")
         raise InputError(path, "not a Terraform plan: no planned_values or resource_changes")
-    if doc.format_version is None and doc.plan_format_version is not None:
-        check_format_version(path, doc.plan_format_version, "plan_format_version")
+    if format_version is None and doc.plan_format_version is not None:
+        check_format_version(path, doc.plan_format_version.value, "plan_format_version")
         notes.append(_REDACTED)
-    elif doc.format_version is None:
+    elif format_version is None:
         notes.append(_NO_FORMAT_VERSION)
     return _build(path, doc, with_edges, notes)
 
@@ -303,26 +369,50 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
 _READERS_DISAGREE = "JSON readers disagree on which value counts"
 
 
-def _refuse_repeated_keys(path: str, doc: _PlanDoc) -> None:
-    """A key said twice inside one resource change (see _Made)."""
+def _refuse_repeated_keys(path: str, doc: _PlanDoc, data: Buffer) -> None:
+    """A key said twice at the top level, or in a resource change (see _Made)."""
     changes = [*(doc.resource_changes or ()), *doc.resource_drift]
+    top = (
+        _made.scalars > doc.scalars()
+        or _made.planned > (doc.planned_values is not None)
+        or _made.state > (doc.prior_state is not None)
+        or _made.config > (doc.configuration is not None)
+        or _made.outputs > len(doc.output_changes)
+        or _made.relevant > len(doc.relevant_attributes)
+        or _made.changes > len(changes)  # resource_changes twice, or `change` twice in one
+    )
+    if top or len(data) < _EXACT_BELOW:
+        repeated = duplicate_top_level_key(path, data)
+        if repeated is not None:
+            # Other keys are not named: they may be anyone's text.
+            named = f" `{repeated}`" if repeated in _SCHEMA_KEYS else ""
+            raise InputError(path, f"the top-level key{named} appears twice ({_READERS_DISAGREE})")
     if _made.changes > len(changes):
         key = "change"
-    elif _made.actions > len(changes):
+    elif _made.actions > _made.changes:
         key = "actions"
     elif _made.importing > sum(1 for rc in changes if rc.change.importing is not None):
         key = "importing"
+    elif top:  # the counts saw a repeated top-level key the exact reading cannot name
+        raise InputError(path, f"a top-level key appears twice ({_READERS_DISAGREE})")
     else:
         return
     raise InputError(path, f"a resource change has `{key}` twice ({_READERS_DISAGREE})")
 
 
+# _ACTIONS by the fields of an _Actions: no tuple built per change.
+_BY_FIELDS: dict[tuple[object, object], tuple[Action, ReplaceOrder | None]] = {
+    (names[0], names[1] if len(names) > 1 else msgspec.UNSET): action
+    for names, action in _ACTIONS.items()
+}
+
+
 def _action(path: str, address: str, rc: _ResourceChange) -> tuple[Action, ReplaceOrder | None]:
-    names = rc.change.actions.names()
-    try:
-        return _ACTIONS[names]
-    except KeyError:
-        raise InputError(path, f"{address}: unknown actions {list(names)!r}") from None
+    actions = rc.change.actions
+    found = _BY_FIELDS.get((actions.first, actions.second))
+    if found is None:
+        raise InputError(path, f"{address}: unknown actions {list(actions.names())!r}")
+    return found
 
 
 def _address(path: str, where: str, rc: _ResourceChange, hcl_keys: bool) -> str:
@@ -397,14 +487,14 @@ def _hcl_keys(terraform_version: str | None) -> bool:
 
 def _disagrees(rc: _ResourceChange, addr: tfaddr.Address) -> bool:
     """Whether the change's own type, name, mode, index or module_address
-    says something else than its address (Terraform writes them from it)."""
-    if rc.type is not None and rc.type != addr.type:
+    says something else than its address (Terraform writes them from it). A
+    part that is left out says nothing."""
+    if (rc.type, rc.name, rc.mode) != (addr.type, addr.name, addr.mode) and any(
+        part is not None and part != named
+        for part, named in ((rc.type, addr.type), (rc.name, addr.name), (rc.mode, addr.mode))
+    ):
         return True
-    if rc.name is not None and rc.name != addr.name:
-        return True
-    if rc.mode is not None and rc.mode != addr.mode:
-        return True
-    if rc.index is not None and not _same_key(rc.index, addr.key):
+    if rc.index is not None and rc.index != addr.key and not _same_key(rc.index, addr.key):
         return True
     module = rc.module_address
     if module is None or module == addr.module:
@@ -491,7 +581,8 @@ def _build(
     # Parts of the document are let go as soon as they are read: on a 50k
     # plan they are tens of MiB, and the peak is reached later, building edges.
     notes = list(notes or ())
-    hcl_keys = _hcl_keys(doc.terraform_version)
+    hcl_keys = _hcl_keys(_value(doc.terraform_version))
+    errored = bool(_value(doc.errored))
     rc_given = doc.resource_changes is not None
     changes, resources, planned_managed, disagreeing = _changes(path, doc, hcl_keys)
     doc.resource_changes = []
@@ -510,7 +601,7 @@ def _build(
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"
-    if not rc_given and not doc.errored:
+    if not rc_given and not errored:
         notes.append("no resource changes (refresh-only or empty plan)")
     prior_managed = sum(1 for r in state if r.mode == "managed")
     if rc_given and not changes and (planned_managed or prior_managed):
@@ -539,16 +630,16 @@ def _build(
         source=path,
         kind=PlanKind.TERRAFORM,
         tool=tool,
-        tool_version=doc.terraform_version,
-        format_version=doc.format_version or doc.plan_format_version,
+        tool_version=_value(doc.terraform_version),
+        format_version=_value(doc.format_version or doc.plan_format_version),
         changes=changes,
         resources=resources,
         edges=edges,
         drift=drift,
         outputs=outputs,
-        errored=doc.errored,
-        applyable=doc.applyable,
-        complete=doc.complete,
+        errored=errored,
+        applyable=_value(doc.applyable),
+        complete=_value(doc.complete),
         notes=notes,
     )
 
