@@ -78,8 +78,9 @@ def class_of(text: str, label: str) -> str:
 
 
 def legend(text: str) -> list[str]:
+    """The legend's entries (their no-break spaces as spaces)."""
     block = text.split('  subgraph legend ["')[1].split("\n  end")[0]
-    return re.findall(r'k\d+\["(.*)"\]', block)
+    return [e.replace("#160;", " ") for e in re.findall(r'k\d+\["(.*)"\]', block)]
 
 
 @pytest.fixture(scope="module")
@@ -177,31 +178,27 @@ def test_siblings_join_only_with_the_same_neighbours_and_action(big: PlanReview)
 # -- the bound: cut boxes carry their hidden count --------------------------------------
 
 
-def hidden_behind(g: DependencyGraph, scope: set[str], drawn: set[str], members: tuple) -> set:
-    seen: set[str] = set()
-    stack = [d for m in members for d in g.direct_dependents(m) if d in scope and d not in drawn]
-    seen.update(stack)
-    while stack:
-        for d in g.direct_dependents(stack.pop()):
-            if d in scope and d not in drawn and d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return seen
-
-
 def test_every_cut_box_carries_its_count_of_hidden_dependents(big: PlanReview) -> None:
-    pic, scope = comment_picture(big, destructive_rows(big))
+    rows = destructive_rows(big)
+    pic, scope = comment_picture(big, rows)
     g = big.graph
     drawn = {m for box in pic.boxes for m in box.members}
     cut = [box for box in pic.boxes if box.hidden]
     assert cut and pic.others
     behind: set[str] = set()
     for box in pic.boxes:
-        hidden = hidden_behind(g, scope, drawn, box.members)
-        assert box.hidden == len(hidden), box.members
-        behind |= hidden
-    # Nothing is lost: drawn, behind a drawn box, or counted in the legend.
-    assert len(drawn) + len(behind) + pic.others == len(scope)
+        below = {d for m in box.members for d in g.dependents(m)}
+        assert below <= scope
+        if any(d not in drawn for m in box.members for d in g.direct_dependents(m)):
+            # Cut: "+N more" counts what depends on it, directly or not, undrawn.
+            assert box.hidden == len(below - drawn), box.members
+        else:
+            assert box.hidden == 0
+        behind |= below - drawn
+    # The legend counts the destroyed or replaced resources not drawn and
+    # not behind a drawn box.
+    roots = {row.change.address for row in rows}
+    assert pic.others == len(roots - drawn - behind) > 0
     text = pic.mermaid()
     assert len(re.findall(r'^ +n\d+\["', text, re.M)) <= GRAPH_NODES
     more = re.findall(r'^ +(n\d+)\["#43;(\d+) more"\]$', text, re.M)
@@ -210,8 +207,8 @@ def test_every_cut_box_carries_its_count_of_hidden_dependents(big: PlanReview) -
         # Each "+N more" hangs off exactly one drawn box, which it counts.
         [owner] = re.findall(rf"^ +(n\d+) -\.-> {box_id}$", text, re.M)
         assert pic.boxes[int(owner[1:])].hidden == int(count)
-    assert f"{pic.others} others not drawn" in legend(text)
-    assert "#43;N: not drawn" in legend(text)
+    assert f"{pic.others} more destroyed or replaced" in legend(text)
+    assert "+N: dependents not drawn" in [e.replace("#43;", "+") for e in legend(text)]
 
 
 def test_a_hub_with_many_siblings_is_drawn_whole(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ safe characters, so no name can end a label, a line or the block.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -27,8 +29,10 @@ from planguard.model import DESTRUCTIVE, Action
 from planguard.report.visible import show_hidden
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from planguard.facts import DestructiveRow
-    from planguard.graph import DependencyGraph
+    from planguard.graph import DependencyGraph, Impact
     from planguard.review import PlanReview
 
 GRAPH_NODES = 40  # boxes in the comment's picture, "+N more" boxes included
@@ -44,7 +48,7 @@ LEGEND = {
     "replaced": "replaced",
     "downstream": "downstream",
     "unaffected": "not affected",
-    "more": "+N: not drawn",
+    "more": "+N: dependents not drawn",
 }
 # Fixed text only. Explicit text colours keep labels readable in GitHub's dark
 # theme too; frames have no fill, so the theme's arrows stay visible on them.
@@ -61,6 +65,7 @@ FRAME_STYLE = "fill:none,stroke:#8c959f"
 INIT = '%%{init: {"flowchart": {"padding": 8, "nodeSpacing": 24, "rankSpacing": 40}}}%%'
 LEGEND_TITLE = "an arrow points at what depends on a resource"
 
+NBSP = "\u00a0"
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.\-/:\[\]]")
 
 
@@ -87,18 +92,16 @@ def impacted_nodes(graph: DependencyGraph) -> set[str]:
     return keep
 
 
+_KIND = {Action.DELETE: "destroyed", Action.REPLACE: "replaced"}
+
+
 def kinds(graph: DependencyGraph, impacted: set[str]) -> dict[str, str]:
-    """Each node's colour: destroyed, replaced, downstream (of those) or unaffected."""
-    acts = actions(graph)
-    out = {}
-    for node in graph.nodes:
-        action = acts.get(node)
-        if action is Action.DELETE:
-            out[node] = "destroyed"
-        elif action is Action.REPLACE:
-            out[node] = "replaced"
-        else:
-            out[node] = "downstream" if node in impacted else "unaffected"
+    """Each node's colour: destroyed, replaced (which wins over a deposed
+    object's destroy), downstream (of those) or unaffected."""
+    out = {node: "downstream" if node in impacted else "unaffected" for node in graph.nodes}
+    for c in graph.plan.changes:
+        if c.action in _KIND and out.get(c.address, "replaced") != "replaced":
+            out[c.address] = _KIND[c.action]
     return out
 
 
@@ -112,7 +115,7 @@ def _cut(text: str) -> str:
 # -- boxes ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Box:
     """One drawn node: a resource, or count/for_each siblings with the same neighbours."""
 
@@ -130,20 +133,34 @@ class Box:
         return (self.module, self.base, self.kind) if self.keys else None
 
 
-def _box(graph: DependencyGraph, address: str, kind: str) -> Box:
+def _local(graph: DependencyGraph, address: str) -> tuple[str, str]:
+    """(the module instance, the address within it)."""
     res = graph.plan.resources.get(address)
     module = res.module if res is not None else ""
     if not module or not address.startswith(module + "."):
-        module = ""
-    local = address[len(module) + 1 :] if module else address
-    try:
-        steps = split(local)
-    except AddressError:
-        steps = []
-    if len(steps) < 2 or steps[-1][1] is None or any(k is not None for _, k in steps[:-1]):
+        return "", address
+    return module, address[len(module) + 1 :]
+
+
+def _box(graph: DependencyGraph, address: str, kind: str) -> Box:
+    module, local = _local(graph, address)
+    # Type and name never hold "[": the first one starts the instance key.
+    base, bracket, _ = local.partition("[")
+    key = _key(local[len(base) :]) if bracket else None
+    if key is None:
         return Box((address,), module, local, (), local, kind)
-    base = ".".join(name for name, _ in steps)
-    return Box((address,), module, base, (steps[-1][1],), local, kind)
+    return Box((address,), module, base, (key,), local, kind)
+
+
+def _key(text: str) -> Key:
+    """The instance key written `[3]` or `["a"]`; None for anything else."""
+    if text[1:-1].isdigit() and text[-1] == "]":
+        return int(text[1:-1])
+    try:
+        key = json.loads(text[1:-1]) if text.endswith('"]') else None
+    except ValueError:
+        return None
+    return key if isinstance(key, str) else None
 
 
 def _join(boxes: Sequence[Box]) -> Box:
@@ -152,14 +169,14 @@ def _join(boxes: Sequence[Box]) -> Box:
     if len(boxes) == 1:
         return first
     keys = tuple(k for box in boxes for k in box.keys)
-    count = f"\u00a0×{len(keys)}"  # no-break space: the count never wraps alone
+    count = f"{NBSP}×{len(keys)}"  # the count never wraps alone
     ints = sorted(k for k in keys if isinstance(k, int))
     if len(ints) == len(keys) and ints[-1] - ints[0] == len(ints) - 1:
         text = f"{first.base}[{ints[0]}..{ints[-1]}]{count}"
-    elif len(keys) <= 3:
-        text = f"{first.base}[{','.join(format_key(k)[1:-1] for k in keys)}]{count}"
     else:
-        text = f"{first.base}[*]{count}"
+        # A few short keys are named; more, or long ones, would need cutting.
+        named = ",".join(format_key(k)[1:-1] for k in keys)
+        text = f"{first.base}[{named if len(keys) <= 3 and len(named) <= 16 else '*'}]{count}"
     members = tuple(m for box in boxes for m in box.members)
     return replace(first, members=members, keys=keys, text=text)
 
@@ -174,21 +191,34 @@ def _group(boxes: Sequence[Box], near: Sequence[object]) -> list[list[int]]:
     return list(groups.values())
 
 
-def collapse(graph: DependencyGraph, scope: Iterable[str], kind: dict[str, str]) -> list[Box]:
-    """The boxes for `scope`: siblings with the same neighbours in scope are one."""
+def collapse(
+    graph: DependencyGraph,
+    scope: Iterable[str],
+    kind: dict[str, str],
+    down: dict[str, tuple[str, ...]] | None = None,
+) -> list[Box]:
+    """The boxes for `scope`: siblings with the same neighbours in scope are one.
+    `down`: each address's direct dependents in scope, when already known."""
     inside = set(scope)
-    order = sorted(inside)
-    singles = [_box(graph, a, kind[a]) for a in order]
+    if down is None:
+        down = _down(graph, inside)
+    singles = [_box(graph, a, kind[a]) for a in sorted(inside)]
+    # Only a resource with a sibling needs its neighbours compared.
+    count: dict[object, int] = {}
+    for box in singles:
+        if box.keys:
+            count[box.sibling] = count.get(box.sibling, 0) + 1
     near = [
-        (
-            tuple(d for d in graph.dependencies(a) if d in inside),
-            tuple(d for d in graph.direct_dependents(a) if d in inside),
-        )
-        if box.keys
+        (tuple(d for d in graph.dependencies(box.members[0]) if d in inside), down[box.members[0]])
+        if box.keys and count[box.sibling] > 1
         else None
-        for a, box in zip(order, singles, strict=True)
+        for box in singles
     ]
     return [_join([singles[i] for i in group]) for group in _group(singles, near)]
+
+
+def _down(graph: DependencyGraph, inside: set[str]) -> dict[str, tuple[str, ...]]:
+    return {a: tuple(d for d in graph.direct_dependents(a) if d in inside) for a in inside}
 
 
 # -- the picture -----------------------------------------------------------------------
@@ -219,104 +249,201 @@ def draw(
     kind: dict[str, str],
     roots: Sequence[str] = (),
     budget: int | None = None,
+    impacts: Mapping[str, Impact] | None = None,
 ) -> Picture:
-    """The picture of `scope`; with a `budget`, at most that many boxes, grown
-    from `roots` (the most consequential first) to what depends on them."""
-    boxes = collapse(graph, scope, kind)
+    """The picture of `scope`. With a `budget`: at most that many boxes, grown
+    from `roots` (the most consequential first) to what depends on them, and
+    the graph read only around what is drawn (a plan of 50,000 resources has
+    tens of thousands in scope)."""
+    inside = set(scope)
+    if budget is not None:
+        near = _Near(graph, inside, kind, roots)
+        near.impacts = impacts or {}
+        return _bounded(near, budget)
+    down = _down(graph, inside)
+    boxes = collapse(graph, inside, kind, down)
     box_of = {a: i for i, box in enumerate(boxes) for a in box.members}
-    dents: list[set[int]] = []
-    for i, box in enumerate(boxes):
-        # Siblings in one box share their dependents: the first one's are all.
-        near = {box_of.get(d, -1) for d in graph.direct_dependents(box.members[0])}
-        dents.append(near - {-1, i})
-    if budget is None:
-        edges = sorted((i, j) for i in range(len(boxes)) for j in dents[i])
-        return Picture(boxes, edges, 0, _direction(boxes, edges, 0))
-    chosen = _choose(boxes, dents, [box_of[r] for r in roots if r in box_of], budget)
-    return _bounded(boxes, dents, chosen)
+    # Siblings in one box share their dependents: the first one's are all.
+    edges = sorted(
+        {(i, box_of[d]) for i, box in enumerate(boxes) for d in down[box.members[0]]}
+        - {(i, i) for i in range(len(boxes))}
+    )
+    return Picture(boxes, edges, 0, _direction(boxes, edges, 0))
 
 
-def _bounded(boxes: list[Box], dents: list[set[int]], chosen: list[int]) -> Picture:
-    """The chosen boxes, each with what is behind it; drawn siblings with the
-    same drawn neighbours as one box."""
-    kept = set(chosen)
-    behind = {b: _behind(dents, kept, b) for b in chosen}
-    up: dict[int, set[int]] = {b: set() for b in chosen}
-    for b in chosen:
-        for d in dents[b] & kept:
-            up[d].add(b)
-    near = [(frozenset(up[b]), frozenset(dents[b] & kept)) for b in chosen]
-    groups = _group([boxes[b] for b in chosen], near)
-    shown, where = [], {}
-    for n, group in enumerate(groups):
-        ids = [chosen[i] for i in group]
-        hidden = set().union(*(behind[b] for b in ids))
-        size = sum(len(boxes[k].members) for k in hidden)
-        shown.append(replace(_join([boxes[b] for b in ids]), hidden=size))
-        where.update(dict.fromkeys(ids, n))
-    edges = sorted({(where[i], where[j]) for i in chosen for j in dents[i] & kept})
-    counted = kept.union(*behind.values())
-    others = sum(len(box.members) for i, box in enumerate(boxes) if i not in counted)
-    return Picture(shown, edges, others, _direction(shown, edges, others))
+class _Near:
+    """A scope read from the graph lazily: neighbours, boxes, reach."""
+
+    def __init__(
+        self, graph: DependencyGraph, inside: set[str], kind: dict[str, str], roots: Sequence[str]
+    ) -> None:
+        self.graph, self.inside, self.kind = graph, inside, kind
+        self.roots = [r for r in dict.fromkeys(roots) if r in inside]
+        self.impacts: Mapping[str, Impact] = {}  # known already: the review's
+        self._up: dict[str, tuple[str, ...]] = {}
+        self._down: dict[str, tuple[str, ...]] = {}
+        self._single: dict[str, Box] = {}
+        self._box: dict[str, Box] = {}
+        self._families: dict[str | None, dict[object, list[str]]] = {}
+
+    def up(self, a: str) -> tuple[str, ...]:
+        if a not in self._up:
+            self._up[a] = tuple(d for d in self.graph.dependencies(a) if d in self.inside)
+        return self._up[a]
+
+    def down(self, a: str) -> tuple[str, ...]:
+        if a not in self._down:
+            self._down[a] = tuple(d for d in self.graph.direct_dependents(a) if d in self.inside)
+        return self._down[a]
+
+    def single(self, a: str) -> Box:
+        if a not in self._single:
+            self._single[a] = _box(self.graph, a, self.kind[a])
+        return self._single[a]
+
+    def families(self, dependency: str | None) -> dict[object, list[str]]:
+        """What depends on `dependency` (None: the roots), by sibling key."""
+        if dependency not in self._families:
+            found: dict[object, list[str]] = {}
+            for c in self.down(dependency) if dependency is not None else self.roots:
+                module, local = _local(self.graph, c)
+                base, bracket, _ = local.partition("[")
+                if bracket:  # a box without a key has no siblings; parsed when drawn
+                    found.setdefault((module, base, self.kind[c]), []).append(c)
+            self._families[dependency] = found
+        return self._families[dependency]
+
+    def box(self, a: str) -> Box:
+        """`a`'s box, with its siblings of the same neighbours: those depend on
+        `a`'s first dependency (or, with none, are roots without one)."""
+        if a not in self._box:
+            mine = self.single(a)
+            family = [mine]
+            if mine.keys:
+                deps = self.up(a)
+                near = self.families(deps[0] if deps else None).get(mine.sibling, [a])
+                family = [self.single(c) for c in near if self.up(c) == deps] or [mine]
+            family.sort(key=lambda b: b.members[0])
+            sig = [self.down(b.members[0]) for b in family]
+            for group in _group(family, sig):
+                joined = _join([family[i] for i in group])
+                self._box.update(dict.fromkeys(joined.members, joined))
+        return self._box[a]
+
+    def kids(self, box: Box, drawn: set[int], limit: int) -> list[Box]:
+        """Up to `limit` boxes not `drawn` that depend on `box`, the most
+        consequential first: destroyed, replaced, with dependents of their own."""
+        below = self.down(box.members[0])
+        rank = {"destroyed": 0, "replaced": 1}
+        ask = len(below) <= 8 * FANOUT  # counting dependents costs a look-up each
+
+        def weight(a: str) -> tuple[int, int, str]:
+            return (rank.get(self.kind[a], 2), -len(self.down(a)) if ask else 0, a)
+
+        found: dict[int, Box] = {}
+        for a in sorted(below, key=weight):
+            kid = self.box(a)
+            if id(kid) not in drawn and id(kid) != id(box):
+                found.setdefault(id(kid), kid)
+                if len(found) >= limit:
+                    break
+        return list(found.values())
+
+    def reach(self, box: Box) -> set[str]:
+        """Everything that depends on `box`, directly or not (siblings in a
+        box have the same dependents)."""
+        impact = self.impacts.get(box.members[0])
+        found = impact.dependents if impact is not None else self.graph.dependents(box.members[0])
+        return set(found)
 
 
-def _behind(dents: list[set[int]], kept: set[int], start: int) -> set[int]:
-    """The boxes not drawn that depend on `start`, directly or through others not drawn."""
-    seen = {k for k in dents[start] if k not in kept}
-    stack = list(seen)
-    while stack:
-        for k in dents[stack.pop()]:
-            if k not in kept and k not in seen:
-                seen.add(k)
-                stack.append(k)
-    return seen
-
-
-def _choose(boxes: list[Box], dents: list[set[int]], seeds: list[int], budget: int) -> list[int]:
-    """Boxes to draw: the heaviest seeds, then what depends on them nearest
-    first (at most FANOUT under one box), then the other seeds."""
-    drawn: list[int] = []
+def _choose(near: _Near, budget: int) -> list[Box]:
+    """Boxes to draw: the heaviest roots, then what depends on them nearest
+    first (at most FANOUT under one box), then the other roots."""
+    drawn: list[Box] = []
     seen: set[int] = set()
-    queue: deque[int] = deque()
+    queue: deque[Box] = deque()
 
-    def take(b: int) -> None:
-        if b not in seen and len(drawn) < budget:
-            seen.add(b)
-            drawn.append(b)
-            queue.append(b)
+    def take(box: Box) -> None:
+        if id(box) not in seen and len(drawn) < budget:
+            seen.add(id(box))
+            drawn.append(box)
+            queue.append(box)
 
     def spread() -> None:
         while queue and len(drawn) < budget:
-            b = queue.popleft()
-            kids = sorted(dents[b] - seen, key=lambda k: (-len(dents[k]), boxes[k].members[0]))
-            for kid in kids[:FANOUT]:
+            for kid in near.kids(queue.popleft(), seen, FANOUT):
                 take(kid)
 
-    seeds = list(dict.fromkeys(seeds))
-    heavy = [s for s in seeds if dents[s]]
+    # The roots come most dependents first: the first quarter of the boxes
+    # goes to roots with dependents, then each root in turn while there is room.
     first = max(1, budget // 4)
-    for s in heavy[:first]:
-        take(s)
+    for root in near.roots:
+        if len(drawn) >= first:
+            break
+        if near.down(root):
+            take(near.box(root))
     spread()
-    for s in heavy[first:] + [s for s in seeds if not dents[s]]:
-        take(s)
+    for root in near.roots:
+        if len(drawn) >= budget:
+            break
+        take(near.box(root))
         spread()
     # Make room for the "+N more" boxes, and keep the text legible.
     while len(drawn) > 1:
-        kept = set(drawn)
-        cut = {n for n, b in enumerate(drawn) if dents[b] - kept}
-        index = {b: n for n, b in enumerate(drawn)}
-        edges = [(index[i], index[j]) for i in drawn for j in dents[i] & kept]
-        shown = [replace(boxes[b], hidden=int(n in cut)) for n, b in enumerate(drawn)]
-        if len(drawn) + len(cut) <= budget and _narrowest(shown, edges, 0) <= MAX_WIDTH:
+        shown, edges = _drawn(near, drawn)
+        more = sum(1 for b in shown if b.hidden)
+        if len(shown) + more <= budget and _narrowest(shown, edges, 0) <= MAX_WIDTH:
             break
         drawn.pop()
     return drawn
 
 
+def _drawn(near: _Near, drawn: list[Box]) -> tuple[list[Box], list[tuple[int, int]]]:
+    """The drawn boxes (hidden: 1 where a dependent is not drawn) and their arrows."""
+    where = {m: n for n, box in enumerate(drawn) for m in box.members}
+    edges: set[tuple[int, int]] = set()
+    shown = []
+    for n, box in enumerate(drawn):
+        down = near.down(box.members[0])
+        edges.update((n, where[d]) for d in down if d in where and where[d] != n)
+        shown.append(replace(box, hidden=int(any(d not in where for d in down))))
+    return shown, sorted(edges)
+
+
+def _bounded(near: _Near, budget: int) -> Picture:
+    """The chosen boxes with what is behind them; drawn siblings with the same
+    drawn neighbours as one box."""
+    chosen = _choose(near, budget)
+    shown, edges = _drawn(near, chosen)
+    ups: list[set[int]] = [set() for _ in shown]
+    downs: list[set[int]] = [set() for _ in shown]
+    for a, b in edges:
+        downs[a].add(b)
+        ups[b].add(a)
+    groups = _group(shown, [(frozenset(u), frozenset(d)) for u, d in zip(ups, downs, strict=True)])
+    drawn = {m for box in chosen for m in box.members}
+    # What is not drawn but behind a drawn box is behind a cut one (the last
+    # drawn box on the way to it): only those are walked.
+    behind: set[str] = set()
+    boxes, where = [], {}
+    for n, group in enumerate(groups):
+        hidden = 0
+        if any(shown[i].hidden for i in group):
+            reach = set().union(*(near.reach(chosen[i]) for i in group)) - drawn
+            behind |= reach
+            hidden = len(reach)
+        boxes.append(replace(_join([chosen[i] for i in group]), hidden=hidden))
+        where.update(dict.fromkeys(group, n))
+    merged = sorted({(where[a], where[b]) for a, b in edges})
+    others = sum(1 for r in near.roots if r not in drawn and r not in behind)
+    return Picture(boxes, merged, others, _direction(boxes, merged, others))
+
+
 # -- layout: labels, and the direction by width ---------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a big plan's boxes share a few hundred modules
 def _short_module(module: str) -> str:
     """`module.app["us"].module.svc["web"]` → `app["us"].svc["web"]`."""
     try:
@@ -430,7 +557,7 @@ def _legend(boxes: Sequence[Box], others: int) -> dict[str, str]:
         used.add("more")
     out = {kind: text for kind, text in LEGEND.items() if kind in used}
     if others:
-        out["others"] = f"{others} others not drawn"
+        out["others"] = f"{others} more destroyed or replaced"
     return out
 
 
@@ -464,7 +591,9 @@ def _mermaid(pic: Picture) -> str:
     legend = _legend(pic.boxes, pic.others)
     lines.append(f'  subgraph legend ["{mermaid_label(LEGEND_TITLE)}"]')
     lines.append("    direction TB")  # unlinked boxes side by side: one row
-    lines.extend(f'    k{k}["{mermaid_label(text)}"]' for k, text in enumerate(legend.values()))
+    # No-break spaces: mermaid wraps labels wider than 200 px at spaces.
+    for k, text in enumerate(legend.values()):
+        lines.append(f'    k{k}["{mermaid_label(text.replace(" ", NBSP))}"]')
     lines += ["  end", "  pic ~~~ legend"]
     members: dict[str, list[str]] = {}
     for n, box in enumerate(pic.boxes):
@@ -499,7 +628,12 @@ def comment_picture(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[Pic
         impact = pr.impacts.get(address)
         if impact is not None:
             scope.update(impact.dependents)
-    return draw(pr.graph, scope, kinds(pr.graph, scope), roots, GRAPH_NODES), scope
+    # The rows say what is destroyed or replaced; the rest of the scope depends on it.
+    kind = dict.fromkeys(scope, "downstream")
+    for row in rows:
+        if row.change.address in scope and kind[row.change.address] != "replaced":
+            kind[row.change.address] = _KIND.get(row.change.action, "downstream")
+    return draw(pr.graph, scope, kind, roots, GRAPH_NODES, pr.impacts), scope
 
 
 def comment_graph(pr: PlanReview, rows: Sequence[DestructiveRow]) -> tuple[str | None, int]:
