@@ -105,6 +105,44 @@ def test_terraform_100_plan_through_the_cli() -> None:
     assert json.loads(out.stdout)["plans"][0]["counts"]["drift"] == 1
 
 
+def test_terraform_100_drift_of_a_counted_resource_is_shown_under_the_resource(
+    tmp_path: Path,
+) -> None:
+    """1.0.0 wrote no index either: drift of one of several count instances names
+    the resource, and the plan says so."""
+    doc = json.loads((FIXTURES / "terraform/real/count-foreach/output.json").read_text())
+    [state] = [
+        r
+        for r in doc["prior_state"]["values"]["root_module"]["resources"]
+        if r["address"] == "terraform_data.replica[1]"
+    ]
+    before = {**state["values"], "input": "replica-1-before"}
+    doc["resource_drift"] = [
+        {
+            "mode": "managed",
+            "type": "terraform_data",
+            "name": "replica",
+            "provider_name": state["provider_name"],
+            "change": {"actions": ["update"], "before": before, "after": state["values"]},
+        }
+    ]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    plan = only(path)
+    assert [d.address for d in plan.drift] == ["terraform_data.replica"]
+    assert any("1 drift entry written without address or instance key" in n for n in plan.notes)
+
+
+def test_redacted_plan_counts_drift_that_feeds_the_changes(tmp_path: Path) -> None:
+    doc = json.loads((FORMATS / "hcp-redacted-drift-schemas-cut.json").read_text())
+    doc["relevant_attributes"] = [
+        {"resource": "tfcoremock_simple_resource.example", "attribute": ["string"]}
+    ]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert "1 of them feeding the planned changes" in " ".join(only(path).notes)
+
+
 def _strip_addresses(path: Path, tmp_path: Path) -> tuple[Path, int]:
     """`path` with `address` taken out of every resource change that has the parts
     Terraform builds it from (the shape of Terraform 1.0.0's drift entries)."""
