@@ -72,8 +72,9 @@ def classes(text: str) -> dict[str, str]:
     return {i: kind for ids, kind in CLASS.findall(text) for i in ids.split(",")}
 
 
-def class_of(text: str, label: str) -> str:
-    [box] = [i for i, lab in nodes(text).items() if lab == mermaid_label(label)]
+def class_of(text: str, line: str) -> str:
+    """The class of the one box with this line in its label."""
+    [box] = [i for i, lab in nodes(text).items() if mermaid_label(line) in lab.split("<br>")]
     return classes(text)[box]
 
 
@@ -103,6 +104,8 @@ def test_boxes_are_coloured_by_action() -> None:
     for dependent in ("aws_instance.app", "aws_lb.app", "aws_db_instance.app"):
         assert class_of(text, dependent) == "downstream"
     text = comment_text(cfn_pair("orders"))
+    # A logical id is not a type: the type is the label's second line.
+    assert "Database<br>AWS::RDS::DBInstance" in nodes(text).values()
     assert class_of(text, "LogsBucket") == "destroyed"
     assert class_of(text, "Database") == "replaced"
     assert class_of(text, "DbAlarm") == "downstream"

@@ -126,6 +126,7 @@ class Box:
     text: str  # the label within the module
     kind: str
     hidden: int = 0  # resources behind it (its dependents, and theirs) not drawn
+    note: str = ""  # a second line: a CloudFormation logical id says nothing of its type
 
     @property
     def sibling(self) -> tuple[str, str, str] | None:
@@ -143,6 +144,9 @@ def _local(graph: DependencyGraph, address: str) -> tuple[str, str]:
 
 
 def _box(graph: DependencyGraph, address: str, kind: str) -> Box:
+    res = graph.plan.resources.get(address)
+    if res is not None and "::" in res.type:  # AWS::RDS::DBInstance
+        return Box((address,), "", address, (), address, kind, note=res.type)
     module, local = _local(graph, address)
     # Type and name never hold "[": the first one starts the instance key.
     base, bracket, _ = local.partition("[")
@@ -455,12 +459,16 @@ def _short_module(module: str) -> str:
 def _labels(boxes: Sequence[Box]) -> list[list[str]]:
     """Each box's label lines. Within one module the picture is framed and
     named after it; across several, a box's module is its label's first line."""
-    if len({box.module for box in boxes}) == 1:
-        return [[_cut(box.text)] for box in boxes]
-    return [
-        [_cut(_short_module(box.module)), _cut(box.text)] if box.module else [_cut(box.text)]
-        for box in boxes
-    ]
+    framed = len({box.module for box in boxes}) == 1
+    out = []
+    for box in boxes:
+        lines = [_cut(box.text)]
+        if box.module and not framed:
+            lines.insert(0, _cut(_short_module(box.module)))
+        if box.note:
+            lines.append(_cut(box.note))
+        out.append(lines)
+    return out
 
 
 def _more_label(box: Box) -> str:
