@@ -33,8 +33,9 @@ META = CheckMeta(
 )
 
 
-# What a dependent of a state-only resource must do for the new value to reach it.
-_AFFECTED = frozenset({Action.UPDATE, Action.REPLACE, Action.DELETE})
+# What a dependent of a replaced state-only resource does when its new value
+# reaches it. (One deleted goes with its configuration, not with the value.)
+_AFFECTED = frozenset({Action.UPDATE, Action.REPLACE})
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -46,12 +47,16 @@ def check(ctx: Context) -> Iterator[Finding]:
         if impact.count < minimum:
             continue
         change = impact.change
-        verb = "destroyed" if change.action is Action.DELETE else "replaced"
         if ctx.catalog.state_only(change.type) is not None:
+            if change.action is Action.DELETE:
+                # Nothing left in the configuration can refer to it: what
+                # depended on it is going too, for reasons of its own.
+                continue
             if changed is None:
                 changed = {c.address for c in ctx.plan.changes if c.action in _AFFECTED}
-            yield from _state_only(ctx, impact, changed, verb, minimum, max_paths)
+            yield from _state_only(ctx, impact, changed, minimum, max_paths)
             continue
+        verb = "destroyed" if change.action is Action.DELETE else "replaced"
         yield ctx.finding(
             META,
             f"{address} is {verb} and {impact.count} resources depend on it, "
@@ -64,12 +69,13 @@ def check(ctx: Context) -> Iterator[Finding]:
 
 
 def _state_only(
-    ctx: Context, impact: Impact, changed: set[str], verb: str, minimum: int, max_paths: int
+    ctx: Context, impact: Impact, changed: set[str], minimum: int, max_paths: int
 ) -> Iterator[Finding]:
-    """A random_id or tls_private_key has no object anything could lose: it
-    reaches its dependents only through new values, and Terraform plans what
-    those values change. Its blast radius is the dependents this plan changes
-    (a password rotated into one database is 1, not the 30 behind it)."""
+    """A replaced random_id or tls_private_key has no object anything could
+    lose: it reaches its dependents only through its new values, and Terraform
+    plans what those change. Its blast radius is the dependents this plan
+    updates or replaces (a password rotated into one database is 1, not the 30
+    behind the database)."""
     hit = [d for d in impact.dependents if d in changed]
     if len(hit) < minimum:
         return
@@ -86,7 +92,7 @@ def _state_only(
     )
     yield ctx.finding(
         META,
-        f"{impact.address} is {verb} and {plural(len(hit), 'resource')} that "
+        f"{impact.address} is replaced and {plural(len(hit), 'resource')} that "
         f"{'depends' if one else 'depend'} on it {'changes' if one else 'change'} in this "
         f"plan, directly or transitively{tail}",
         change=change,

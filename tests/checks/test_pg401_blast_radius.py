@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from common import FIXTURES, Expected, assert_fires_on_bad, of, run
 
+from planguard import load
 from planguard.config import Config
 from planguard.findings import Severity
+from planguard.model import Action
 
 EXPECTED: Expected = [("aws_vpc.main", Severity.HIGH, ("replaced", "7 resources depend"))]
 
@@ -56,3 +58,14 @@ def test_state_only_counts_the_dependents_the_plan_changes() -> None:
         "the 5 other dependents, unchanged, are not affected"
     )
     assert finding.details == ("terraform_data.seed → aws_ssm_parameter.token",)
+
+
+def test_deleted_state_only_resource_has_no_blast_radius() -> None:
+    # Twelve terraform_data shards go with their configuration, and so does the
+    # parameter listing them: the shards' values reach nothing left behind.
+    path = FIXTURES / "PG103" / "good-state-only.json"
+    config = Config(checks={"PG401": {"min_dependents": 1}})
+    (plan,) = load.load([str(path)])
+    shards = [c for c in plan.changes if c.type == "terraform_data"]
+    assert len(shards) == 12 and all(c.action is Action.DELETE for c in shards)
+    assert of(run(path, config), "PG401") == []
