@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 GRAPH_NODES = 40  # boxes in the comment's picture, "+N more" boxes included
 FANOUT = 8  # dependents drawn under one box; the others count in its "+N more"
-LABEL_CHARS = 48  # longer labels are cut in the middle
+LABEL_CHARS = 64  # longer labels are cut in the middle (type names run to 40)
 # Natural widths past this are scaled below ~13 px text in an 880 px column.
 MAX_WIDTH = 1100
 # Mermaid draws a box about 8.2 px a character of its 16 px text, plus padding.
