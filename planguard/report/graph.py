@@ -14,7 +14,8 @@ import msgspec
 
 from planguard.graph import DependencyGraph
 from planguard.model import Action
-from planguard.report.picture import actions, draw, impacted_nodes, kinds
+from planguard.report.picture import actions, draw, kinds
+from planguard.report.picture import impacted_nodes as impacted_nodes
 from planguard.report.picture import mermaid_label as mermaid_label
 from planguard.report.visible import show_hidden
 
