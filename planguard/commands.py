@@ -386,9 +386,9 @@ def graph(
     debug: Debug = False,
 ) -> int:
     """Print the dependency graph (an arrow A → B: B depends on A, so a change to A reaches B)."""
-    from planguard.cli import one_line
     from planguard.graph import DependencyGraph
     from planguard.report import graph as graph_report
+    from planguard.report.visible import show_hidden
 
     loaded = _load([plan], max_size)
     out = []
@@ -398,7 +398,8 @@ def graph(
         if only is not None and not only:
             # Still a valid (empty) graph on stdout, for whatever reads it.
             note = f"{p.source}: nothing is destroyed or replaced; the impacted graph is empty"
-            sys.stderr.write(f"planguard: {one_line(note)}\n")
+            note = "".join(c if c.isprintable() else repr(c)[1:-1] for c in show_hidden(note))
+            sys.stderr.write(f"planguard: {note}\n")
         if format is GraphFormat.json:
             out.append(graph_report.to_json(g, only))
         elif format is GraphFormat.mermaid:
