@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURES
-from planguard.guard import main
+from planguard.guard import decide, main, protect, unwrap, verdict
 
 PAYLOAD = FIXTURES / "guard" / "claude" / "harmless.json"
 WRITE = FIXTURES / "guard" / "claude" / "write-policy.json"
@@ -133,6 +133,9 @@ DENIED = [
     ("echo tfplan | xargs terraform apply", "which file"),
     ("T=terraform; $T destroy -auto-approve", "which program `$T` runs"),
     ("$(echo terraform) destroy", "which program"),
+    ('ter""raform destroy', "terraform destroy"),
+    ("t\\erraform destroy", "terraform destroy"),
+    ("terra\\\nform destroy", "terraform destroy"),
 ]
 
 
@@ -146,6 +149,27 @@ def test_changes_and_the_gate_are_denied(command: str, why: str, tmp_path: Path)
 def test_a_plan_written_after_the_apply_is_no_concern(tmp_path: Path) -> None:
     decision, reason = guard("terraform apply tfplan && rm tfplan", tmp_path)
     assert decision == "deny" and "no plan file" in reason  # not "written earlier"
+
+
+def test_a_relative_write_counts_where_the_shell_is(tmp_path: Path) -> None:
+    (tmp_path / ".claude").mkdir()
+    decision, reason = guard("echo '{}' > settings.json", tmp_path / ".claude")
+    assert decision == "deny" and "the agent's hooks" in reason
+
+
+def test_the_quick_screen_knows_every_rule() -> None:
+    """A command with none of verdict.NEEDLES is allowed without a parse; each
+    rule's words must hold one."""
+    needles = verdict.NEEDLES
+    for name in unwrap.WATCHED - {"aws"}:  # aws counts with `cloudformation` only
+        assert any(n in name for n in needles), name
+    names = [*protect.POLICY_NAMES, protect.LOG_DIR, ".planguard-ack.json", "pyproject.toml"]
+    names += [".kiro" if d == "agents" else d for d, _ in protect.HOOK_SETTINGS]
+    for name in names:
+        assert any(n in name for n in needles), name
+    for word in decide._MENTIONS_PATTERN.replace("\\b", "").replace("\\", "").split("|"):
+        word = word.strip("()")
+        assert any(n in word for n in needles), word
 
 
 def test_terraform_arguments_from_the_environment_are_not_reviewed(tmp_path: Path) -> None:

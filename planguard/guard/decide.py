@@ -24,8 +24,8 @@ import re
 
 from planguard.guard import infra, protect, shell, unwrap
 from planguard.guard.hosts import Call
+from planguard.guard.verdict import ALLOW, ASK, DENY, NOTHING, Decision, deny
 
-ALLOW, ASK, DENY = "allow", "ask", "deny"
 _RANK = {ALLOW: 0, ASK: 1, DENY: 2}
 
 # What an unreadable command must not name to be let through.
@@ -34,47 +34,6 @@ _MENTIONS_PATTERN = (
     r"\.planguard|planguard-ack|pyproject\.toml|\.claude|\.cursor|\.gemini|\.kiro"
 )
 _MENTIONS: re.Pattern[str] | None = None
-
-
-class Decision:
-    """The guard's answer: `verdict`, a one-line `headline`, what a person
-    reads (`person`) and what the agent reads (`agent`); `noted` when it is
-    a decision about infrastructure or the gate (it is logged), with the
-    saved plan and its SHA-256, and who approved, when there are."""
-
-    __slots__ = ("agent", "approved", "digest", "headline", "noted", "person", "plan", "verdict")
-
-    def __init__(
-        self,
-        verdict: str,
-        headline: str = "",
-        person: str = "",
-        agent: str = "",
-        *,
-        noted: bool = True,
-        plan: str | None = None,
-        digest: str | None = None,
-        approved: str | None = None,
-    ) -> None:
-        self.verdict = verdict
-        self.headline = headline
-        self.person = person or headline
-        self.agent = agent or self.person
-        self.noted = noted
-        self.plan = plan
-        self.digest = digest
-        self.approved = approved
-
-    def __repr__(self) -> str:
-        return f"Decision({self.verdict}, {self.headline!r})"
-
-
-NOTHING = Decision(ALLOW, noted=False)
-
-
-def deny(text: str) -> Decision:
-    """A denial whose first line is its headline."""
-    return Decision(DENY, text.split("\n", 1)[0], text)
 
 
 def _mentions(command: str) -> re.Match[str] | None:

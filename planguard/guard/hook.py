@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from planguard.guard import hosts
-from planguard.guard.decide import ALLOW, DENY, Decision, decide, deny
+from planguard.guard.verdict import ALLOW, DENY, NOTHING, Decision, deny, nothing_to_see
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def run(host: str | None, stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> in
         if len(data) > MAX_PAYLOAD:
             raise hosts.PayloadError("the hook payload is over 64 MiB", host)
         call = hosts.read(data, host)
-        decision = decide(call)
+        decision = _decide(call)
     except hosts.PayloadError as exc:
         host = host or exc.host
         decision = deny(f"planguard: denied: {exc}; a payload planguard cannot read is denied.")
@@ -49,6 +49,15 @@ def run(host: str | None, stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> in
     stdout.write(out)
     stderr.write(err)
     return code
+
+
+def _decide(call: hosts.Call) -> Decision:
+    """The decision; at a glance, without the shell parser, when no rule can apply."""
+    if call.kind == "other" or (call.kind == "shell" and nothing_to_see(call.command, call.cwd)):
+        return NOTHING
+    from planguard.guard.decide import decide
+
+    return decide(call)
 
 
 def _logged(decision: Decision, call: hosts.Call | None, host: str | None) -> Decision:

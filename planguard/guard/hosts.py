@@ -30,7 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from planguard.guard.decide import Decision
+    from planguard.guard.verdict import Decision
 
 HOSTS = ("claude", "cursor", "gemini", "kiro")
 EVENTS = {
