@@ -69,3 +69,16 @@ def test_without_terraform_nothing_is_reviewed(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(UsageError, match="terraform or tofu is not on PATH"):
         apply.run("tfplan", [])
+
+
+def test_the_command_line_refuses_a_missing_plan_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planguard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["apply", "tfplan", "--", "-parallelism=2"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "planguard: error: tfplan: no such plan file (make one with `terraform plan -out=FILE`)\n"
+    )
