@@ -82,10 +82,16 @@ def key(options: ServeOptions, env: MutableMapping[str, str] | None = None) -> b
 
 def main(options: ServeOptions) -> int:
     """Check the settings, then serve until stopped (SIGINT/SIGTERM)."""
-    import uvicorn
+    try:
+        import uvicorn
 
+        from planguard.runtask.app import create_app
+    except ModuleNotFoundError as exc:
+        raise UsageError(
+            f"planguard serve needs the server extra ({exc.name} is not installed): "
+            "pip install 'planguard-iac[server]'"
+        ) from None
     from planguard.runtask import logs, policy
-    from planguard.runtask.app import create_app
     from planguard.runtask.hosts import HostError, HostPolicy
     from planguard.runtask.settings import Settings
 
