@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from planguard.facts import ACTION_WORD
 from planguard.findings import CheckMeta, Context, Finding, Severity
 from planguard.model import Action, Mode
 
@@ -75,7 +76,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         f"limits are {max_destroyed} resources and {max_percent:g}%",
         changes=gone,
         address=address,
-        details=[f"{c.action.value}: {c.address}" for c in sorted(gone, key=lambda c: c.address)],
+        details=[
+            f"{ACTION_WORD[c.action]}: {c.address}" for c in sorted(gone, key=lambda c: c.address)
+        ],
         evidence=[f"{c.action.value} {c.address}" for c in gone],
     )
 

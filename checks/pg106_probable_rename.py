@@ -280,7 +280,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             META,
             f"{old_mod} looks renamed to {new_mod}: all {plural(len(total), 'resource')} of it "
             f"are destroyed and {len(group)} of them recreated there with the same attributes; "
-            "one `moved` block for the module keeps them",
+            "one moved block for the module keeps them",
             changes=[g for g, _, _ in group],
             address=old_mod,
             details=[f"{g.address} → {n.address}" for g, n, _ in sorted(group, key=_by_old)],
@@ -304,7 +304,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             META,
             f"{g.address} is destroyed and {n.address} is created with "
-            f"{score:.0%} of the same attributes: probably a rename without a `moved` block",
+            f"{score:.0%} of the same attributes: probably a rename without a moved block",
             change=g,
             suggestion=_moved(g.address, n.address),
             evidence=[f"{g.address} → {n.address}"],
@@ -327,7 +327,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             META,
             f"{g.address} is destroyed and {n.address} is created, both {g.type}; the plan "
             "holds no attribute values of theirs to compare, so planguard cannot tell a "
-            "rename from a new resource: if it is a rename, the `moved` block keeps it",
+            "rename from a new resource: if it is a rename, the moved block keeps it",
             change=g,
             severity=Severity.INFO,
             suggestion=_moved(g.address, n.address),

@@ -60,7 +60,7 @@ DUPLICATES = {
     "change-twice.json": "a resource change has `change` twice",
     "actions-twice.json": "a resource change has `actions` twice",
     # Not a key of the plan format: not named (it may be anyone's text).
-    "unnamed-key-twice.json": "the top-level key appears twice",
+    "unnamed-key-twice.json": "a top-level key appears twice",
 }
 
 

@@ -162,7 +162,7 @@ def test_passed_and_passed_with_findings() -> None:
     assert "**This plan destroys and replaces nothing** (3 removed from state only)." in text
 
     lenient = Config(fail_on=Severity.CRITICAL)
-    result = review_of("fixtures/terraform/real/replace-orders/output.json", config=lenient)
+    result = review_of("fixtures/checks/PG104/bad.json", config=lenient)
     assert not result.verdict.blocked and result.verdict.kept
     text = render_md(result)
     assert text.splitlines()[1].startswith(
@@ -183,14 +183,14 @@ def test_predicted_plans_say_so() -> None:
 def test_several_plans_one_verdict_a_section_each() -> None:
     result = review_of(
         "fixtures/terraform/real/deposed/output.json",
-        "fixtures/terraform/real/replace-orders/output.json",
+        "fixtures/checks/PG104/bad.json",
     )
     text = render_md(result)
     assert len(re.findall(r"^### ", text, re.M)) == 1
     assert "**These 2 plans destroy" in text
     assert "#### Plan <code>fixtures/terraform/real/deposed/output.json</code>" in text
-    assert "#### Plan <code>fixtures/terraform/real/replace-orders/output.json</code>" in text
-    assert "planguard ack fixtures/terraform/real/deposed/output.json fixtures/" in text
+    assert "#### Plan <code>fixtures/checks/PG104/bad.json</code>" in text
+    assert "planguard ack fixtures/terraform/real/deposed/output.json fixtures/checks/" in text
 
 
 def _finding(i: int, check: str, severity: Severity, **kw: object) -> Finding:

@@ -143,7 +143,7 @@ def test_levels_by_severity() -> None:
 
 def test_external_suppression_and_plan_file_location(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    path = "fixtures/terraform/real/no-module/output.json"
+    path = "fixtures/checks/PG104/bad.json"  # no .tf sources beside it
     result = review(load([path]), all_checks(), Config())
     kept = result.verdict.kept
     assert kept
@@ -153,6 +153,10 @@ def test_external_suppression_and_plan_file_location(monkeypatch: pytest.MonkeyP
     doc = render(result)
     (res,) = doc["runs"][0]["results"]
     assert res["suppressions"][0]["kind"] == "external"
+    # No sources: the result is placed at the top of the plan file, where GitHub can show it.
+    physical = res["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == path
+    assert physical["region"] == {"startLine": 1}
 
 
 def test_schema_rejects_broken_sarif() -> None:

@@ -102,6 +102,8 @@ _JSON_TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "arra
 
 
 def _scalar(kind: type, obj: object) -> _Flag | _Text:
+    """The decode hook for _Flag and _Text: checks the type (errors read as the
+    decoder's own) and counts."""
     want = bool if kind is _Flag else str
     if not isinstance(obj, want):
         got = _JSON_TYPES.get(type(obj), type(obj).__name__)
@@ -283,8 +285,8 @@ class _PlanDoc(Struct, gc=False):
 _decoder = msgspec.json.Decoder(_PlanDoc, dec_hook=_scalar)
 
 # Reading a plan's top level again to look for a key said twice (files.duplicate_top_level_key)
-# costs about half a decode: 60-80 ms at 10k resources (59 MB), 0.3 s at 50k, on
-# the 2-core box of docs/performance.md, more than the review's margin there.
+# costs about half a decode: 60-80 ms at 10k resources (59 MB), 0.3 s at 50k (the
+# benchmark plans, 2 cores), more than the margin of the review's time targets.
 # Below this size it costs at most a few milliseconds and is always done; above
 # it, only when the counts of _Made say a key was repeated.
 _EXACT_BELOW = 4 * 1024 * 1024
@@ -385,8 +387,10 @@ def _refuse_repeated_keys(path: str, doc: _PlanDoc, data: Buffer) -> None:
         repeated = duplicate_top_level_key(path, data)
         if repeated is not None:
             # Other keys are not named: they may be anyone's text.
-            named = f" `{repeated}`" if repeated in _SCHEMA_KEYS else ""
-            raise InputError(path, f"the top-level key{named} appears twice ({_READERS_DISAGREE})")
+            named = (
+                f"the top-level key `{repeated}`" if repeated in _SCHEMA_KEYS else "a top-level key"
+            )
+            raise InputError(path, f"{named} appears twice ({_READERS_DISAGREE})")
     if _made.changes > len(changes):
         key = "change"
     elif _made.actions > _made.changes:

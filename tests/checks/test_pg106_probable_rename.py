@@ -95,5 +95,5 @@ def test_true_rename_with_values_keeps_its_severity() -> None:
     assert finding.severity is Severity.HIGH
     assert finding.message == (
         "terraform_data.jobs is destroyed and terraform_data.queue is created with 100% of "
-        "the same attributes: probably a rename without a `moved` block"
+        "the same attributes: probably a rename without a moved block"
     )
