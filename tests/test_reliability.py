@@ -133,9 +133,24 @@ def assert_refused(
     assert problem in lines[0], detail
 
 
+# Folders of bad inputs with a test module of their own, each with its README.
+_FOLDERS = {
+    "cfn-consistency": "test_cfn_consistency.py",
+    "terraform-contradictions": "test_plan_consistency.py",
+    "terraform-duplicate-keys": "test_plan_consistency.py",
+    "terraform-wrapper": "test_plan_consistency.py",
+}
+
+
 def test_every_bad_fixture_is_in_a_table() -> None:
-    on_disk = {p.name for p in BAD.iterdir()}
+    on_disk = {p.name for p in BAD.iterdir() if p.is_file()}
     assert on_disk == _TABLED, on_disk ^ _TABLED
+    folders = {p.name for p in BAD.iterdir() if p.is_dir()}
+    assert folders == set(_FOLDERS), folders ^ set(_FOLDERS)
+    tests = Path(__file__).parent
+    for folder, module in _FOLDERS.items():
+        assert (BAD / folder / "README.md").is_file(), folder
+        assert folder in (tests / module).read_text(encoding="utf-8"), (folder, module)
 
 
 def test_readme_lists_every_bad_fixture() -> None:
