@@ -48,9 +48,14 @@ REASONS = {
 }
 
 
+# What a reason code planguard does not know is shown as: the code is input,
+# and could carry anything.
+UNKNOWN_REASON = "a reason planguard does not know"
+
+
 def reason_words(reason: str | None) -> str:
-    """The tool's reason code in plain words (unknown codes are shown as they are)."""
-    return REASONS.get(reason, reason) if reason else ""
+    """The tool's reason code in plain words."""
+    return REASONS.get(reason, UNKNOWN_REASON) if reason else ""
 
 
 class ReplaceOrder(StrEnum):

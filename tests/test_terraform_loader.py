@@ -130,7 +130,7 @@ def test_utf16_plans_are_read() -> None:
         (
             b'{"format_version": "1.2", "resource_changes": [{"address": "a.b", '
             b'"change": {"actions": ["explode"]}}]}',
-            "unknown actions",
+            "actions Terraform never writes",
         ),
         (
             b'{"format_version": "1.2", "resource_changes": [{"address": "a.b", '

@@ -11,6 +11,7 @@ value counts), and marked for PG001 when its parts contradict each other.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -20,6 +21,8 @@ from planguard.errors import InputError
 from planguard.load import tfaddr, tfedges
 from planguard.load.files import contradiction, duplicate_top_level_key
 from planguard.model import (
+    REASONS,
+    UNKNOWN_REASON,
     Action,
     Change,
     Mode,
@@ -315,14 +318,18 @@ _NO_FORMAT_VERSION = (
 )
 
 
+_VERSION = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6}){0,3}")
+
+
 def check_format_version(path: str, version: object, field: str = "format_version") -> None:
     if not isinstance(version, str) or not version:
         raise InputError(path, f"plan has no {field}")
     major = version.split(".", 1)[0]
     if major not in SUPPORTED_MAJOR:
+        shown = version if _VERSION.fullmatch(version) else "(not a version number)"
         raise InputError(
             path,
-            f"unsupported plan {field} {version} (planguard reads 0.x and 1.x)",
+            f"unsupported plan {field} {shown} (planguard reads 0.x and 1.x)",
         )
 
 
@@ -415,7 +422,7 @@ def _action(path: str, address: str, rc: _ResourceChange) -> tuple[Action, Repla
     actions = rc.change.actions
     found = _BY_FIELDS.get((actions.first, actions.second))
     if found is None:
-        raise InputError(path, f"{address}: unknown actions {list(actions.names())!r}")
+        raise InputError(path, f"{address}: actions Terraform never writes")
     return found
 
 
@@ -525,8 +532,10 @@ def _same_key(index: int | str, key: tfaddr.Key) -> bool:
 
 
 def _change(path: str, address: str, rc: _ResourceChange) -> Change:
-    action, order = _action(path, address, rc)
     addr = _parse(path, address, "resource address")
+    action, order = _action(path, address, rc)
+    if rc.mode is not None and rc.mode not in ("managed", "data"):
+        raise InputError(path, f"{address}: mode is neither managed nor data")
     if rc.previous_address is not None:
         _parse(path, rc.previous_address, "previous_address")
     c = rc.change
@@ -544,7 +553,11 @@ def _change(path: str, address: str, rc: _ResourceChange) -> Change:
         previous_address=rc.previous_address,
         importing=c.importing is not None,
         deposed=rc.deposed,
-        reason=rc.action_reason,
+        # A reason code Terraform does not write is input that could carry
+        # anything: shown as unknown, never as it is.
+        reason=rc.action_reason
+        if rc.action_reason in REASONS or not rc.action_reason
+        else (UNKNOWN_REASON),
         replace_paths=tuple(tuple(p) for p in c.replace_paths or ()),
         attributes=Attributes(
             c.before,

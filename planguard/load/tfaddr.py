@@ -109,17 +109,17 @@ def split(text: str) -> list[tuple[str, Key]]:
             j += 1
         name = text[i:j]
         if not name:
-            raise AddressError(f"empty name at position {i} in {text!r}")
+            raise AddressError(f"empty name at position {i}")
         key: Key = None
         if j < n and text[j] == "[":
             key, j = _read_key(text, j)
         out.append((name, key))
         if j < n:
             if text[j] != ".":
-                raise AddressError(f"unexpected {text[j]!r} at position {j} in {text!r}")
+                raise AddressError(f"unexpected character at position {j}")
             j += 1
             if j == n:
-                raise AddressError(f"address ends with '.': {text!r}")
+                raise AddressError("address ends with '.'")
         i = j
     return out
 
@@ -131,21 +131,21 @@ def _read_key(text: str, j: int) -> tuple[Key, int]:
         while k < n and text[k] != '"':
             k += 2 if text[k] == "\\" else 1
         if k >= n or k + 1 >= n or text[k + 1] != "]":
-            raise AddressError(f"unterminated key in {text!r}")
+            raise AddressError("unterminated instance key")
         try:
             return json.loads(text[j + 1 : k + 1]), k + 2
         except ValueError as exc:
-            raise AddressError(f"bad key in {text!r}") from exc
+            raise AddressError("bad instance key") from exc
     k = text.find("]", j)
     if k < 0:
-        raise AddressError(f"unterminated index in {text!r}")
+        raise AddressError("unterminated index")
     raw = text[j + 1 : k]
     if raw == "*":
         return None, k + 1
     try:
         return int(raw), k + 1
     except ValueError as exc:
-        raise AddressError(f"bad index {raw!r} in {text!r}") from exc
+        raise AddressError("bad index") from exc
 
 
 _SIMPLE = re.compile(r"[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)+")
@@ -240,6 +240,6 @@ def _parse(text: str) -> Address:
     if rest and rest[0] == ("data", None):
         mode, rest = "data", rest[1:]
     if len(rest) != 2 or rest[0][1] is not None:
-        raise AddressError(f"not a resource address: {text!r}")
+        raise AddressError("not a resource address")
     (type_, _), (name, key) = rest
     return Address(tuple(steps), mode, type_, name, key)
