@@ -166,8 +166,15 @@ def find(start: Path | None = None) -> Path | None:
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
             try:
-                doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                raw = read_file(pyproject)
+                doc = tomllib.loads(raw.decode("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+                # Broken TOML that names planguard is a broken policy: loading
+                # it says where, rather than reviewing with no policy at all.
+                if b"planguard" in raw:
+                    return pyproject
+                doc = {}
+            except (ConfigError, OSError):
                 doc = {}
             if "planguard" in doc.get("tool", {}):
                 return pyproject

@@ -533,10 +533,6 @@ def config_cases() -> list[Case]:
             ["plan.json"],
             secrets=(s,),
             names="pyproject.toml",
-            known=(
-                "a pyproject.toml with [tool.planguard] that is not valid TOML is "
-                "skipped, not refused (planguard/config.py find)"
-            ),
         )
     )
     s = secret("cfg-found-yaml")
