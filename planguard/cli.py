@@ -66,9 +66,12 @@ def _main(argv: list[str]) -> int:
     import typer
 
     try:
-        from click import ClickException
-    except ModuleNotFoundError:  # newer typer releases vendor click
+        # The click typer raises from: newer typer releases vendor it as
+        # typer._click, and a click installed beside them (uvicorn's, say) is
+        # another module, whose exceptions typer never raises.
         from typer._click.exceptions import ClickException
+    except ModuleNotFoundError:  # older typer releases depend on click itself
+        from click import ClickException  # type: ignore[assignment, unused-ignore]
 
     from planguard.commands import app
     from planguard.errors import PlanguardError

@@ -539,3 +539,81 @@ def guard(ctx: typer.Context) -> int:
     from planguard.guard import main
 
     return main(list(ctx.args))
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0 in a container)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8080,
+    hmac_key_env: Annotated[
+        str,
+        typer.Option(
+            "--hmac-key-env",
+            metavar="NAME",
+            help="Environment variable holding the run task's HMAC key (removed from the "
+            "environment once read).",
+        ),
+    ] = "PLANGUARD_HMAC_KEY",
+    hmac_key_file: Annotated[
+        str | None,
+        typer.Option("--hmac-key-file", metavar="FILE", help="Read the HMAC key from this file."),
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE|git+URL@COMMIT[#PATH]",
+            help="The policy every review uses (default: the built-in one); never the "
+            "workspace's. A git policy is pinned to a full commit id.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", metavar="N", help="Reviews at a time (a process each).")
+    ] = 2,
+    queue_size: Annotated[
+        int,
+        typer.Option(
+            "--queue-size",
+            metavar="N",
+            help="Runs that may wait; beyond that requests get 503 and HCP Terraform retries.",
+        ),
+    ] = 100,
+    report_ttl: Annotated[
+        str,
+        typer.Option(
+            "--report-ttl", metavar="DURATION", help="How long a report stays up (30m, 72h, 7d)."
+        ),
+    ] = "72h",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            metavar="URL",
+            help="The server's address as HCP Terraform users reach it, for the report links "
+            "(none: results carry no link).",
+        ),
+    ] = None,
+    debug: Debug = False,
+) -> int:
+    """The HCP Terraform / Terraform Enterprise run task: review each run's plan and pass or
+    fail it (needs the server extra: pip install 'planguard-iac[server]')."""
+    from planguard.runtask.serve import ServeOptions, main
+
+    return main(
+        ServeOptions(
+            host=host,
+            port=port,
+            hmac_key_env=hmac_key_env,
+            hmac_key_file=hmac_key_file,
+            policy=policy,
+            workers=workers,
+            queue_size=queue_size,
+            report_ttl=report_ttl,
+            public_url=public_url,
+        )
+    )
