@@ -185,3 +185,20 @@ def test_standard_input_fails_closed(args: list[str], data: bytes, message: byte
     out = piped(*args, data=data)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_sources_and_plan_text_given_as_a_plan_say_what_to_do(tmp_path) -> None:
+    text = tmp_path / "plan.txt"
+    text.write_text(
+        "Terraform used the selected providers to generate the following execution\n"
+        "plan. Resource actions are indicated with the following symbols:\n"
+        "  - destroy\n\nPlan: 0 to add, 0 to change, 1 to destroy.\n"
+    )
+    out = run("review", str(text))
+    assert out.returncode == 2
+    assert "terraform show -json tfplan" in out.stderr and "SEKRET" not in out.stderr
+    source = tmp_path / "main.tf"
+    source.write_text((ROOT / "fixtures/hcl/remove/head/main.tf").read_text())
+    out = run("review", str(source))
+    assert out.returncode == 2 and "--hcl DIR" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ that cannot read its input must not pass it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -87,6 +88,28 @@ def show_binary_plan(path: str) -> bytes:
     return proc.stdout
 
 
+def _not_json_hint(path: str, head: bytes) -> str:
+    """What to do with text that is not a plan: the usual mistakes named."""
+    if path.endswith((".tf", ".tf.json", ".tfvars")) or _HCL_BLOCK.match(head):
+        return "Terraform sources, not a plan: review a directory of .tf files with --hcl DIR"
+    if b"Terraform used the selected providers" in head or _PLAN_TEXT.search(head):
+        return (
+            "the text output of terraform plan, not JSON: save the plan with "
+            "`terraform plan -out=tfplan` and give `terraform show -json tfplan`"
+        )
+    return "not JSON (and not a CloudFormation YAML template)"
+
+
+# The first block of a .tf file, and the words of `terraform plan`'s text output.
+_HCL_BLOCK = re.compile(
+    rb'\s*(?:#[^\n]*\n\s*)*(resource|module|variable|terraform|provider|data|locals|output)\s+("|\{)'
+)
+_PLAN_TEXT = re.compile(
+    rb"Plan: \d+ to add|No changes\. Your infrastructure matches"
+    rb"|will be (?:created|destroyed|updated in-place)"
+)
+
+
 def _kind(path: str, data: Buffer) -> tuple[str, Any]:
     """("terraform", None) or a CloudFormation kind with its decoded document."""
     head = data[:4096].lstrip()
@@ -97,7 +120,7 @@ def _kind(path: str, data: Buffer) -> tuple[str, Any]:
 
         if cloudformation.looks_like_yaml_template(bytes(data)):
             return "cfn-template", None
-        raise InputError(path, "not JSON (and not a CloudFormation YAML template)")
+        raise InputError(path, _not_json_hint(path, bytes(head[:2048])))
     if b'"format_version"' in head[:512] or b'"plan_format_version"' in head[:512]:
         return "terraform", None
     doc = decode_object(path, data)
