@@ -235,7 +235,13 @@ def loads(path: str, data: bytes, base: Path | None = None) -> Config:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(path, f"invalid TOML: {exc}") from None
+            # tomllib says where in its message; the line goes where every
+            # config error puts it (file:line), the column stays in the text.
+            found = re.search(r" \(at line (\d+), column (\d+)\)$", str(exc))
+            problem = str(exc)[: found.start()] if found else str(exc)
+            line = int(found.group(1)) if found else None
+            column = f" (column {found.group(2)})" if found else ""
+            raise ConfigError(path, f"invalid TOML: {problem}{column}", line) from None
         raw = doc.get("tool", {}).get("planguard", {}) if name == "pyproject.toml" else doc
         lines = _toml_lines(text, name == "pyproject.toml")
     else:
@@ -251,13 +257,18 @@ def _toml_lines(text: str, in_pyproject: bool) -> _Lines:
     """Lines of the policy's keys in TOML (tomllib keeps none): each key's line
     within its table, good enough to point a reader at the place."""
     prefix: tuple[str, ...] = ("tool", "planguard") if in_pyproject else ()
-    table: tuple[str, ...] | None = () if not prefix else None
+    table: tuple[str | int, ...] | None = () if not prefix else None
     lines: dict[tuple[str | int, ...], int] = {}
+    arrays: dict[tuple[str | int, ...], int] = {}  # [[x]] headers seen so far, by name
     for number, line in enumerate(text.splitlines(), 1):
         header = _TOML_TABLE.match(line)
         if header:
             parts = tuple(p.strip().strip("\"'") for p in header.group(1).split("."))
             table = parts[len(prefix) :] if parts[: len(prefix)] == prefix else None
+            if table and line.lstrip().startswith("[["):  # an array of tables: its index
+                arrays[table] = arrays.get(table, -1) + 1
+                lines.setdefault(table, number)
+                table = (*table, arrays[table])
             if table:
                 lines.setdefault(table, number)
             continue
@@ -441,23 +452,51 @@ class _Parser:
 
 
 def validate_check_settings(config: Config, known: dict[str, dict[str, Any]]) -> None:
-    """Check options must name a known check and one of its options, and be of
-    the kind of its default (a number where a number is expected)."""
+    """Every check id the policy names is a check that exists (built-in or a
+    user check loaded from checks_dir): a typo such as `disable: [PG310]`
+    would otherwise tune nothing, silently. Check options must name one of the
+    check's options and be of the kind of its default."""
     where = config.path or "config"
-    for check_id, settings in config.checks.items():
-        line = config.line_of("checks", check_id)
+    named: list[tuple[str, tuple[str | int, ...]]] = [
+        *((c, ("severity", c)) for c in config.severity),
+        *((c, ("disable", c)) for c in sorted(config.disable)),
+        *((ig.check, ("ignore", i, "check")) for i, ig in enumerate(config.ignores)),
+        *((c, ("checks", c)) for c in config.checks),
+    ]
+    for check_id, at_path in named:
         if check_id not in known:
-            raise ConfigError(where, f"checks.{check_id}: no such check", line)
+            line = (
+                _line_naming(config, "disable", check_id)
+                if at_path[0] == "disable"
+                else config.line_of(*at_path)
+            )
+            raise ConfigError(
+                where, f"{at_path[0]}: no check {check_id} (see planguard checks)", line
+            )
+    for check_id, settings in config.checks.items():
         for key, value in settings.items():
             at = f"checks.{check_id}.{shown(key) or '…'}"
             if key not in known[check_id]:
                 options = ", ".join(sorted(known[check_id])) or "none"
+                line = config.line_of("checks", check_id, key)
                 raise ConfigError(where, f"{at}: unknown option (options: {options})", line)
             expected = _kind(known[check_id][key])
             if expected is not None and _kind(value) != expected:
                 raise ConfigError(
                     where, f"{at}: must be {expected}", config.line_of("checks", check_id, key)
                 )
+
+
+def _line_naming(config: Config, key: str, check_id: str) -> int | None:
+    """The line under `key` that names `check_id` (a list item has no key of
+    its own to be found by), else the line of `key`."""
+    if config.path and Path(config.path).is_file():
+        start = config.line_of(key) or 1
+        text = read_file(config.path).decode("utf-8", "replace").splitlines()
+        for number, line in enumerate(text[start - 1 :], start):
+            if re.search(rf"\b{check_id}\b", line):
+                return number
+    return config.line_of(key)
 
 
 def _kind(value: Any) -> str | None:
