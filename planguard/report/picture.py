@@ -7,9 +7,9 @@ neighbours are one box (`aws_instance.web[0..11] ×12`): each sibling had the
 same arrows, so nothing is lost. When the picture is bounded (the PR comment),
 a box whose dependents are not all drawn carries a dotted "+N more" box (N:
 what depends on it, directly or not, and is not drawn), so a cut never looks
-like a leaf; the legend counts the destroyed or replaced resources left out. The direction (LR or TB) is the one the layout
-needs less width for: GitHub scales a picture down to the comment column
-(~880 px), and its text with it.
+like a leaf; the legend counts the destroyed or replaced resources left out.
+The direction (LR or TB) is the one the layout needs less width for: GitHub
+scales a picture down to the comment column (~880 px), and its text with it.
 
 Labels are user-controlled: `mermaid_label` entity-codes everything but a few
 safe characters, so no name can end a label, a line or the block.
