@@ -80,9 +80,13 @@ class PlanKind(StrEnum):
 class Location(msgspec.Struct, frozen=True, gc=False):
     file: str
     line: int | None = None
+    # A place in the base's sources (a resource --hcl sees removed): the
+    # working tree's file has other lines there, or none.
+    at_base: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{place} (at base)" if self.at_base else place
 
 
 class Resource(msgspec.Struct, frozen=True, gc=False, kw_only=True):

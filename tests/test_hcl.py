@@ -76,12 +76,12 @@ def test_removed_database_is_a_predicted_destroy_with_its_line(tmp_path: Path) -
     assert actions(plan) == {"aws_db_instance.billing": "delete", "aws_vpc.main": "no-op"}
     change = next(c for c in plan.changes if c.address == "aws_db_instance.billing")
     assert change.reason == "delete_because_no_resource_config"
-    assert str(change.location) == "main.tf:5"
+    assert str(change.location) == "main.tf:5 (at base)"
     assert change.before("engine") == "postgres"
     result = run_review(plan)
     assert result.verdict.blocked
     pg101 = next(f for f in result.verdict.kept if f.check_id == "PG101")
-    assert str(pg101.location) == "main.tf:5"
+    assert str(pg101.location) == "main.tf:5 (at base)"
     assert any("not a plan" in note for note in plan.notes)
 
 
@@ -148,7 +148,7 @@ def test_removed_module_call_destroys_its_resources(tmp_path: Path) -> None:
     }
     change = plan.changes[1]
     assert change.reason == "delete_because_no_module"
-    assert str(change.location) == "modules/data/main.tf:3"
+    assert str(change.location) == "modules/data/main.tf:3 (at base)"
     assert "PG101" in ids(run_review(plan))
 
 
@@ -287,7 +287,7 @@ def test_cli_review_hcl(tmp_path: Path) -> None:
     assert doc["verdict"]["predicted"] is True
     assert doc["plans"][0]["kind"] == "terraform-sources"
     f = next(f for f in doc["findings"] if f["id"] == "PG101")
-    assert f["location"] == {"file": "main.tf", "line": 5}
+    assert f["location"] == {"file": "main.tf", "line": 5, "at_base": True}
 
 
 def test_default_base_is_merge_base_in_a_pull_request(tmp_path: Path) -> None:
@@ -334,3 +334,24 @@ def test_plan_json_run_does_not_import_hcl2(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_removed_resource_is_placed_at_the_base(tmp_path: Path) -> None:
+    """Its line is the base's: every format says so, as `file:line (at base)`."""
+    from planguard.config import Config
+    from planguard.engine import review
+    from planguard.registry import all_checks
+    from planguard.report import Format, render
+
+    plan = predict("remove", tmp_path)
+    gone = [c for c in plan.changes if c.action is Action.DELETE]
+    assert gone and all(c.location is not None and c.location.at_base for c in gone)
+    kept = [c for c in plan.changes if c.action is not Action.DELETE and c.location]
+    assert all(not c.location.at_base for c in kept if c.location)
+    result = review([plan], all_checks(), Config())
+    finding = next(f for f in result.verdict.kept if f.location and f.location.at_base)
+    assert str(finding.location).endswith(" (at base)")
+    assert f"{finding.location}" in render(result, Format.TERMINAL, columns=200)
+    assert "(at base)" in render(result, Format.MARKDOWN)
+    doc = json.loads(render(result, Format.JSON))
+    assert any(f["location"] and f["location"].get("at_base") for f in doc["findings"])

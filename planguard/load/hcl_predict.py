@@ -127,8 +127,8 @@ def _module_prefixes(module: ModulePath) -> list[str]:
     return ["".join(f"module.{m}." for m in module[:i])[:-1] for i in range(1, len(module) + 1)]
 
 
-def _location(block: ResourceBlock | hcl_parse.ModuleCall) -> Location:
-    return Location(block.file, block.line)
+def _location(block: ResourceBlock | hcl_parse.ModuleCall, at_base: bool = False) -> Location:
+    return Location(block.file, block.line, at_base)
 
 
 def _split_address(address: str) -> tuple[str, str]:
@@ -298,7 +298,7 @@ def _gone(
         return _base_change(
             block,
             Action.FORGET,
-            location=_location(block),
+            location=_location(block, at_base=True),
             attributes=Attributes(block.attrs, None),
         )
     if moved:
@@ -311,7 +311,7 @@ def _gone(
         block,
         Action.DELETE,
         reason=reason,
-        location=_location(block),
+        location=_location(block, at_base=True),
         attributes=Attributes(block.attrs),
     )
 
@@ -343,7 +343,7 @@ def _removed_calls(
             config_address=address,
             module=module,
             reason="delete_because_no_module",
-            location=_location(call),
+            location=_location(call, at_base=True),
         )
         res_out[address] = Resource(
             address=address,

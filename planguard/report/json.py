@@ -13,6 +13,7 @@ import msgspec
 from planguard.facts import reason_text
 from planguard.findings import Finding
 from planguard.graph import Impact
+from planguard.model import Location
 from planguard.report.common import counts_row, destructive_rows
 from planguard.review import PlanReview, Review
 
@@ -27,7 +28,7 @@ def _finding(f: Finding, suppressed: bool, reason: str | None) -> dict[str, Any]
         "address": f.address,
         "plan": f.plan,
         "message": f.message,
-        "location": ({"file": f.location.file, "line": f.location.line} if f.location else None),
+        "location": _location(f.location),
         "details": list(f.details),
         "suggestion": f.suggestion,
         "changes": [{"address": a, "action": act} for a, act in f.changes],
@@ -122,3 +123,13 @@ def render(review: Review) -> str:
     del raw
     text += "\n"
     return text
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    """Where a finding is; `at_base` only for a place in the base's sources."""
+    if location is None:
+        return None
+    out: dict[str, Any] = {"file": location.file, "line": location.line}
+    if location.at_base:
+        out["at_base"] = True
+    return out
