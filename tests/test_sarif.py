@@ -29,7 +29,10 @@ def validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA.read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema)
+    # Formats too: a relative helpUri is not a "uri", and GitHub refuses it.
+    checker = cls.FORMAT_CHECKER
+    assert "uri" in checker.checkers, "no URI validator installed (rfc3986-validator)"
+    return cls(schema, format_checker=checker)
 
 
 def _plan_fixtures() -> list[Path]:
@@ -157,6 +160,25 @@ def test_external_suppression_and_plan_file_location(monkeypatch: pytest.MonkeyP
     physical = res["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == path
     assert physical["region"] == {"startLine": 1}
+
+
+def test_format_checking_rejects_a_relative_help_uri() -> None:
+    doc = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "planguard",
+                        "rules": [{"id": "PG101", "helpUri": "docs/checks.md#pg101"}],
+                    }
+                },
+                "results": [],
+            }
+        ],
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        validator().validate(doc)
 
 
 def test_schema_rejects_broken_sarif() -> None:
