@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Time planguard against the cost of just parsing the plan, and check the targets.
 
-For each plan size, generate the plan once (cached in benchmarks/out/), then run,
-alternating, the floor (`python -c "json.load(...)"` on the plan) and a planguard
-review of it, `--repeat` times each, and report the median wall time and peak RSS
-of each. Peak RSS is the child's own `ru_maxrss`, read from `os.wait4`.
+For each plan shape and size, generate the plan once (cached in benchmarks/out/),
+then run, alternating, the floor (`python -c "json.load(...)"` on the plan) and a
+planguard review of it, `--repeat` times each, and report the minimum (or, with
+`--stat median`, the median) wall time and peak RSS of each. Peak RSS is the
+child's own `ru_maxrss`, read from `os.wait4` (see harness.py).
 
-    python benchmarks/run.py                       # 1k, 10k, 50k, 100k, hub, startup
-    python benchmarks/run.py --sizes 1k,10k --repeat 5
+    python benchmarks/run.py                       # both shapes, 1k-100k, hub, many, startup
+    python benchmarks/run.py --sizes 1k,10k --repeat 5 --shapes mono
     python benchmarks/run.py --planguard "python -m planguard" --no-hub
 
 Exits 1 when a measured target fails.
@@ -23,182 +24,101 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shlex
-import statistics
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import harness
+import startup
+from harness import Measure, expand, run_child, warm
+
 HERE = Path(__file__).resolve().parent
-GENERATOR = HERE / "gen_plan.py"
+# The plan shapes: gen_plan.py (an app module per region, configuration that
+# stays small) and gen_mono.py (a monorepo: a module per team and service,
+# configuration that grows with the plan, many references per resource).
+GENERATORS = {"gen": HERE / "gen_plan.py", "mono": HERE / "gen_mono.py"}
 OUT_DIR = HERE / "out"
 
 # The review command. "{planguard}" is replaced by the --planguard command (which may
 # be several words); "{plan}", "{markdown}" and "{json}" by the plan and two output
 # files in a scratch directory. Change the flags here once they are settled.
 PLANGUARD_REVIEW = [
-    "{planguard}", "review", "{plan}",
-    "--format", "markdown", "--output", "{markdown}", "--json", "{json}",
+    "{planguard}",
+    "review",
+    "{plan}",
+    "--format",
+    "markdown",
+    "--output",
+    "{markdown}",
+    "--json",
+    "{json}",
 ]
-PLANGUARD_VERSION = ["{planguard}", "--version"]
 FLOOR = [sys.executable, "-c", "import json,sys; json.load(open(sys.argv[1]))", "{plan}"]
 
 SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000, "100k": 100_000}
 HUB_DEPENDENTS = 20_000
 HUB_DESTROYED = (5, 500)
 SMALL_PLAN = 10
+MANY_PLANS = 8  # plans of 10k (seeds 1..8) reviewed in one command
 
-# (size, max planguard/floor time, max planguard/floor peak RSS)
-RATIO_TARGETS = [("10k", 0.40, 0.50), ("50k", 0.25, 0.40)]
-SCALING_TARGET = ("100k", "10k", 11.0)  # time(100k) / time(10k) at most
+# (size, max planguard/floor time, max planguard/floor peak RSS), for every shape
+RATIO_TARGETS = [("10k", 0.25, 0.30), ("50k", 0.15, 0.30)]
+SCALING_TARGET = ("100k", "10k", 10.0)  # time(100k) / time(10k) at most
 HUB_TARGET = 2.0  # time(D=500) / time(D=5) at most
-VERSION_TARGET_S = 0.150
-SMALL_TARGET_S = 0.300
+MANY_TARGET = 0.6  # time(8 plans in one review) / time(8 reviews one by one) at most
 
 
-@dataclass
-class Run:
-    seconds: float
-    max_rss_kib: int
-    status: int
-    stderr: str = ""
-
-    @property
-    def ok(self) -> bool:
-        # planguard review exits 1 when the gate blocks (the generated plans
-        # destroy data stores, so it does): a completed review either way.
-        return self.status in (0, 1)
+def generator_stamp(shape: str = "gen") -> str:
+    return hashlib.sha256(GENERATORS[shape].read_bytes()).hexdigest()[:10]
 
 
-@dataclass
-class Measure:
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.runs) and all(r.ok for r in self.runs)
-
-    @property
-    def seconds(self) -> float:
-        return statistics.median(r.seconds for r in self.runs)
-
-    @property
-    def mib(self) -> float:
-        return statistics.median(r.max_rss_kib for r in self.runs) / 1024
-
-    def error(self) -> str:
-        bad = next((r for r in self.runs if not r.ok), None)
-        if bad is None:
-            return ""
-        tail = bad.stderr.strip().splitlines()[-3:]
-        return f"exit {bad.status}: " + " | ".join(tail)
-
-
-# A child's ru_maxrss starts at its parent's high-water mark (Linux carries it over
-# fork and exec), so the command is started from a small `python -S` launcher rather
-# than from this process: like /usr/bin/time, the launcher spawns it, waits with
-# wait4 and reports the wall time, the command's own peak RSS and its exit status.
-LAUNCHER = """\
-import os, sys, time
-out, cmd = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-try:
-    pid = os.posix_spawnp(cmd[0], cmd, os.environ)  # the launcher's: CHILD_ENV
-except OSError as e:
-    sys.stderr.write(f"{cmd[0]}: {e}\\n")
-    result = "0 0 127"
-else:
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.perf_counter() - start
-    result = f"{elapsed!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}"
-with open(out, "w") as f:
-    f.write(result)
-"""
-
-
-# Python's defaults for the children: bytecode is cached (see the docstring).
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def run_child(cmd: list[str]) -> Run:
-    """Run cmd with stdout discarded: wall time, peak RSS (KiB on Linux) and status."""
-    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as result:
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
-        ]
-        launcher = [sys.executable, "-S", "-c", LAUNCHER, result.name, *cmd]
-        pid = os.posix_spawn(sys.executable, launcher, CHILD_ENV, file_actions=actions)
-        _, status, _ = os.wait4(pid, 0)
-        err.seek(0)
-        stderr = err.read()[-4000:].decode(errors="replace")
-        fields = result.read().split()
-    if os.waitstatus_to_exitcode(status) != 0 or len(fields) != 3:
-        return Run(0.0, 0, 125, f"launcher failed: {stderr}")
-    return Run(float(fields[0]), int(fields[1]), int(fields[2]), stderr)
-
-
-def expand(template: list[str], planguard: list[str], **values: str) -> list[str]:
-    out: list[str] = []
-    for part in template:
-        if part == "{planguard}":
-            out += planguard
-        else:
-            out.append(part.format(**values))
-    return out
-
-
-def warm(path: Path) -> None:
-    """Read the file once so every timed run starts with it in the page cache."""
-    with open(path, "rb") as f:
-        while f.read(1 << 24):
-            pass
-
-
-def generator_stamp() -> str:
-    return hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:10]
-
-
-def plan_path(label: str, seed: int) -> Path:
+def plan_path(label: str, seed: int, shape: str = "gen") -> Path:
     """Cached plan for these generator arguments; stale versions are removed."""
-    stem = f"plan-{label}-s{seed}"
-    path = OUT_DIR / f"{stem}-{generator_stamp()}.json"
+    stem = f"plan-{label}-s{seed}" if shape == "gen" else f"{shape}-{label}-s{seed}"
+    path = OUT_DIR / f"{stem}-{generator_stamp(shape)}.json"
     for old in OUT_DIR.glob(f"{stem}-*.json"):
         if old != path:
             old.unlink()
     return path
 
 
-def generate(label: str, gen_args: list[str], seed: int, log: list[str]) -> Path:
+def generate(
+    label: str, gen_args: list[str], seed: int, log: list[str], shape: str = "gen"
+) -> Path:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = plan_path(label, seed)
+    path = plan_path(label, seed, shape)
+    name = label if shape == "gen" else f"{shape} {label}"
     if path.exists():
-        log.append(f"| {label} | cached | | {path.stat().st_size / 1e6:.1f} |")
+        log.append(f"| {name} | cached | | {path.stat().st_size / 1e6:.1f} |")
         return path
     tmp = path.with_suffix(".tmp")
-    cmd = [sys.executable, str(GENERATOR), *gen_args, "--seed", str(seed), "-q", "-o", str(tmp)]
+    cmd = [
+        sys.executable, str(GENERATORS[shape]), *gen_args, "--seed", str(seed), "-q",
+        "-o", str(tmp),
+    ]  # fmt: skip
     r = run_child(cmd)
-    if not r.ok:
+    if r.status != 0:
         raise SystemExit(f"generating {label} failed: {r.stderr}")
     tmp.rename(path)
     mb = path.stat().st_size / 1e6
-    log.append(f"| {label} | {r.seconds:.2f} | {r.max_rss_kib / 1024:.0f} | {mb:.1f} |")
+    log.append(f"| {name} | {r.seconds:.2f} | {r.max_rss_kib / 1024:.0f} | {mb:.1f} |")
     return path
 
 
 def review_cmd(plan: Path, planguard: list[str], tmp: str, n: int) -> list[str]:
     return expand(
-        PLANGUARD_REVIEW, planguard, plan=str(plan),
-        markdown=str(Path(tmp) / f"review-{n}.md"), json=str(Path(tmp) / f"review-{n}.json"),
+        PLANGUARD_REVIEW,
+        planguard,
+        plan=str(plan),
+        markdown=str(Path(tmp) / f"review-{n}.md"),
+        json=str(Path(tmp) / f"review-{n}.json"),
     )
 
 
 def measure_pair(plan: Path, planguard: list[str], repeat: int) -> tuple[Measure, Measure]:
     """Floor and planguard on one plan, alternated, `repeat` times each."""
-    warm(plan)
+    warm(str(plan))
     floor, review = Measure(), Measure()
     with tempfile.TemporaryDirectory(prefix="planguard-bench-") as tmp:
         run_child(review_cmd(plan, planguard, tmp, -1))  # warm-up, not counted
@@ -209,13 +129,34 @@ def measure_pair(plan: Path, planguard: list[str], repeat: int) -> tuple[Measure
 
 
 def measure_review(plan: Path, planguard: list[str], repeat: int) -> Measure:
-    warm(plan)
+    warm(str(plan))
     m = Measure()
     with tempfile.TemporaryDirectory(prefix="planguard-bench-") as tmp:
         run_child(review_cmd(plan, planguard, tmp, -1))  # warm-up, not counted
         for n in range(repeat):
             m.runs.append(run_child(review_cmd(plan, planguard, tmp, n)))
     return m
+
+
+def measure_many(plans: list[Path], planguard: list[str], repeat: int) -> tuple[Measure, Measure]:
+    """All `plans` in one review, against the same reviews one by one (their
+    times added up), alternated, `repeat` times each."""
+    for plan in plans:
+        warm(str(plan))
+    together, apart = Measure(), Measure()
+    with tempfile.TemporaryDirectory(prefix="planguard-bench-") as tmp:
+        paths = [str(p) for p in plans]
+        md, js = str(Path(tmp) / "many.md"), str(Path(tmp) / "many.json")
+        batch = [*planguard, "review", *paths, "--format", "markdown", "-o", md, "--json", js]
+        run_child(batch)  # warm-up, not counted
+        for _ in range(repeat):
+            together.runs.append(run_child(batch))
+            runs = [run_child(review_cmd(p, planguard, tmp, n)) for n, p in enumerate(plans)]
+            status = next((r.status for r in runs if not r.ok), runs[0].status)
+            apart.runs.append(
+                harness.Run(sum(r.seconds for r in runs), max(r.max_rss_kib for r in runs), status)
+            )
+    return together, apart
 
 
 def verdict(ok: bool | None) -> str:
@@ -228,58 +169,81 @@ def default_planguard() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default=",".join(SIZES),
-                    help="comma-separated, from " + ",".join(SIZES))
-    ap.add_argument("--planguard", default=default_planguard(),
-                    help="planguard command (split like a shell would); default: %(default)s")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each command (median is kept)")
+    ap.add_argument(
+        "--sizes", default=",".join(SIZES), help="comma-separated, from " + ",".join(SIZES)
+    )
+    ap.add_argument(
+        "--shapes", default=",".join(GENERATORS), help="plan shapes, from " + ",".join(GENERATORS)
+    )
+    ap.add_argument(
+        "--planguard",
+        default=default_planguard(),
+        help="planguard command (split like a shell would); default: %(default)s",
+    )
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each command")
+    ap.add_argument(
+        "--stat",
+        choices=("min", "median"),
+        default="min",
+        help="how the runs of one command are summed up (default: %(default)s)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-hub", action="store_true", help="skip the hub (D=5 vs D=500) plans")
-    ap.add_argument("--no-startup", action="store_true",
-                    help="skip --version and the 10-resource plan")
+    ap.add_argument(
+        "--no-many", action="store_true", help=f"skip {MANY_PLANS} plans of 10k in one review"
+    )
+    ap.add_argument(
+        "--no-startup",
+        action="store_true",
+        help="skip the start-up budgets (--version, small plan, guard, hook)",
+    )
     ap.add_argument("--results", help="also write the measurements as JSON to this file")
     args = ap.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         ap.error(f"unknown sizes {unknown}; choose from {', '.join(SIZES)}")
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if any(s not in GENERATORS for s in shapes):
+        ap.error(f"unknown shapes; choose from {', '.join(GENERATORS)}")
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    harness.STAT["name"] = args.stat
     planguard = shlex.split(args.planguard)
 
     gen_log = ["| plan | generate s | generate MiB | file MB |", "|---|---:|---:|---:|"]
     results: dict[str, dict[str, float | str | bool]] = {}
     rows = [
-        "| size | file MB | floor s | floor MiB | planguard s | planguard MiB | time ratio "
-        "| memory ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| shape | size | file MB | floor s | floor MiB | planguard s | planguard MiB "
+        "| time ratio | memory ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    review_time: dict[str, float] = {}
-    pairs: dict[str, tuple[Measure, Measure]] = {}
-    for label in sizes:
-        plan = generate(label, ["--resources", str(SIZES[label])], args.seed, gen_log)
-        floor, review = measure_pair(plan, planguard, args.repeat)
-        pairs[label] = (floor, review)
-        mb = plan.stat().st_size / 1e6
-        if review.ok:
-            review_time[label] = review.seconds
-            t_ratio = review.seconds / floor.seconds
-            m_ratio = review.mib / floor.mib
-            rows.append(
-                f"| {label} | {mb:.1f} | {floor.seconds:.2f} | {floor.mib:.0f} | "
-                f"{review.seconds:.2f} | {review.mib:.0f} | {t_ratio:.2f}× | {m_ratio:.2f}× |"
-            )
-        else:
-            rows.append(
-                f"| {label} | {mb:.1f} | {floor.seconds:.2f} | {floor.mib:.0f} | error | | | |"
-            )
-            print(f"planguard failed on {label}: {review.error()}", file=sys.stderr)
-        results[label] = {
-            "file_mb": mb, "floor_s": floor.seconds, "floor_mib": floor.mib,
-            "planguard_ok": review.ok,
-            "planguard_s": review.seconds if review.ok else -1.0,
-            "planguard_mib": review.mib if review.ok else -1.0,
-        }
+    review_time: dict[tuple[str, str], float] = {}
+    pairs: dict[tuple[str, str], tuple[Measure, Measure]] = {}
+    for shape in shapes:
+        for label in sizes:
+            plan = generate(label, ["--resources", str(SIZES[label])], args.seed, gen_log, shape)
+            floor, review = measure_pair(plan, planguard, args.repeat)
+            pairs[(shape, label)] = (floor, review)
+            mb = plan.stat().st_size / 1e6
+            lead = f"| {shape} | {label} | {mb:.1f} | {floor.seconds:.2f} | {floor.mib:.0f} | "
+            if review.ok:
+                review_time[(shape, label)] = review.seconds
+                t_ratio = review.seconds / floor.seconds
+                m_ratio = review.mib / floor.mib
+                rows.append(
+                    f"{lead}{review.seconds:.2f} | {review.mib:.0f} | {t_ratio:.2f}× | "
+                    f"{m_ratio:.2f}× |"
+                )
+            else:
+                rows.append(f"{lead}error | | | |")
+                print(f"planguard failed on {shape} {label}: {review.error()}", file=sys.stderr)
+            results[f"{shape}-{label}"] = {
+                "file_mb": mb, "floor_s": floor.seconds, "floor_mib": floor.mib,
+                "planguard_ok": review.ok,
+                "planguard_s": review.seconds if review.ok else -1.0,
+                "planguard_mib": review.mib if review.ok else -1.0,
+            }  # fmt: skip
 
     hub: dict[int, Measure] = {}
     if not args.no_hub:
@@ -296,18 +260,30 @@ def main(argv: list[str] | None = None) -> int:
             if not hub[d].ok:
                 print(f"planguard failed on {label}: {hub[d].error()}", file=sys.stderr)
 
-    version = small = None
-    if not args.no_startup:
-        version = Measure()
-        run_child(expand(PLANGUARD_VERSION, planguard))  # warm-up, not counted
-        for _ in range(max(args.repeat, 5)):
-            version.runs.append(run_child(expand(PLANGUARD_VERSION, planguard)))
-        plan = generate(f"small{SMALL_PLAN}", ["--resources", str(SMALL_PLAN)], args.seed, gen_log)
-        small = measure_review(plan, planguard, max(args.repeat, 5))
-        results["startup"] = {
-            "version_s": version.seconds if version.ok else -1.0,
-            "small_review_s": small.seconds if small.ok else -1.0,
+    many: tuple[Measure, Measure] | None = None
+    if not args.no_many:
+        plans = [
+            generate("10k", ["--resources", str(SIZES["10k"])], seed, gen_log)
+            for seed in range(args.seed, args.seed + MANY_PLANS)
+        ]
+        many = measure_many(plans, planguard, args.repeat)
+        results["many"] = {
+            "planguard_ok": many[0].ok and many[1].ok,
+            "together_s": many[0].seconds if many[0].ok else -1.0,
+            "apart_s": many[1].seconds if many[1].ok else -1.0,
+            "together_mib": many[0].mib if many[0].ok else -1.0,
         }
+        for m in many:
+            if not m.ok:
+                print(f"planguard failed on {MANY_PLANS} plans: {m.error()}", file=sys.stderr)
+
+    start_rows: list[str] = []
+    start_failed = False
+    if not args.no_startup:
+        plan = generate(f"small{SMALL_PLAN}", ["--resources", str(SMALL_PLAN)], args.seed, gen_log)
+        measured = startup.measure(planguard, str(plan), args.repeat)
+        start_rows, start_failed = startup.table(measured)
+        results["startup"] = {name: m.seconds if m.ok else -1.0 for name, _, m in measured}
 
     targets = ["| target | measured | limit | result |", "|---|---:|---:|---|"]
     failed = False
@@ -324,24 +300,26 @@ def main(argv: list[str] | None = None) -> int:
         failed = True
         targets.append(f"| {name} | error | ≤ {limit:g}{unit} | FAIL |")
 
-    for label, t_max, m_max in RATIO_TARGETS:
-        pair = pairs.get(label)
-        if pair and not pair[1].ok:
-            failed_target(f"{label} time vs floor", t_max, "×")
-            failed_target(f"{label} memory vs floor", m_max, "×")
-            continue
-        t_val = pair[1].seconds / pair[0].seconds if pair else None
-        m_val = pair[1].mib / pair[0].mib if pair else None
-        target(f"{label} time vs floor", t_val, t_max, "×")
-        target(f"{label} memory vs floor", m_val, m_max, "×")
-    big, base, limit = SCALING_TARGET
-    value = None
-    if big in review_time and base in review_time:
-        value = review_time[big] / review_time[base]
-    if value is None and any(pairs.get(s) and not pairs[s][1].ok for s in (big, base)):
-        failed_target(f"{big} time / {base} time", limit, "×")
-    else:
-        target(f"{big} time / {base} time", value, limit, "×")
+    for shape in shapes:
+        for label, t_max, m_max in RATIO_TARGETS:
+            pair = pairs.get((shape, label))
+            if pair and not pair[1].ok:
+                failed_target(f"{shape} {label} time vs floor", t_max, "×")
+                failed_target(f"{shape} {label} memory vs floor", m_max, "×")
+                continue
+            t_val = pair[1].seconds / pair[0].seconds if pair else None
+            m_val = pair[1].mib / pair[0].mib if pair else None
+            target(f"{shape} {label} time vs floor", t_val, t_max, "×")
+            target(f"{shape} {label} memory vs floor", m_val, m_max, "×")
+        big, base, limit = SCALING_TARGET
+        value = None
+        if (shape, big) in review_time and (shape, base) in review_time:
+            value = review_time[(shape, big)] / review_time[(shape, base)]
+        broken = any(pairs.get((shape, s)) and not pairs[(shape, s)][1].ok for s in (big, base))
+        if value is None and broken:
+            failed_target(f"{shape} {big} time / {base} time", limit, "×")
+        else:
+            target(f"{shape} {big} time / {base} time", value, limit, "×")
     if hub:
         lo, hi = HUB_DESTROYED
         if hub[lo].ok and hub[hi].ok:
@@ -351,17 +329,16 @@ def main(argv: list[str] | None = None) -> int:
             failed_target(f"hub D={hi} time / D={lo} time", HUB_TARGET, "×")
     else:
         target("hub D=500 time / D=5 time", None, HUB_TARGET, "×")
-    for name, m, limit_s in (
-        ("planguard --version", version, VERSION_TARGET_S),
-        (f"review of a {SMALL_PLAN}-resource plan", small, SMALL_TARGET_S),
-    ):
-        if m is not None and not m.ok:
-            print(f"planguard failed ({name}): {m.error()}", file=sys.stderr)
-            failed_target(name, limit_s * 1000, " ms")
-        else:
-            target(name, None if m is None else m.seconds * 1000, limit_s * 1000, " ms")
+    name = f"{MANY_PLANS} plans of 10k in one review / one by one"
+    if many is None:
+        target(name, None, MANY_TARGET, "×")
+    elif many[0].ok and many[1].ok:
+        target(name, many[0].seconds / many[1].seconds, MANY_TARGET, "×")
+    else:
+        failed_target(name, MANY_TARGET, "×")
+    failed |= start_failed
 
-    print(f"planguard: {' '.join(planguard)}; {args.repeat} runs each, medians\n")
+    print(f"planguard: {' '.join(planguard)}; {args.repeat} runs each, {args.stat}\n")
     print("\n".join(gen_log))
     print()
     print("\n".join(rows))
@@ -372,8 +349,18 @@ def main(argv: list[str] | None = None) -> int:
         for d, m in hub.items():
             shown = f"{m.seconds:.2f} | {m.mib:.0f}" if m.ok else "error |"
             print(f"| D={d} destroyed | {shown} |")
+    if many is not None:
+        print()
+        print(f"| {MANY_PLANS} plans of 10k | planguard s | planguard MiB |")
+        print("|---|---:|---:|")
+        for label, m in (("in one review", many[0]), ("one by one (sum)", many[1])):
+            shown = f"{m.seconds:.2f} | {m.mib:.0f}" if m.ok else "error |"
+            print(f"| {label} | {shown} |")
     print()
     print("\n".join(targets))
+    if start_rows:
+        print()
+        print("\n".join(start_rows))
     if args.results:
         Path(args.results).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return 1 if failed else 0
