@@ -106,12 +106,13 @@ def test_marker_then_verdict_first(crafted: Review) -> None:
     assert lines[1].startswith("### ⛔ planguard: blocked — critical risk (score ")
     assert lines[3].startswith("**This plan destroys 6 and replaces 1 of 8 existing resources")
     assert "including 7 data stores (bucket, database)" in lines[3]
-    assert lines[4].startswith("To proceed:")
+    assert lines[4] == ""  # its own paragraph
+    assert lines[5].startswith("To proceed:")
     # One rule, the README's: approvals that count, or an acknowledgement on the base.
-    assert "an approving review of the head commit from someone with write access" in lines[4]
-    assert "who neither opened nor pushed to this change" in lines[4]
-    assert "planguard ack fixtures/report/crafted-names.json --by NAME" in lines[4]
-    assert "counts once it is on the base branch" in lines[4]
+    assert "an approving review of the head commit from someone with write access" in lines[5]
+    assert "who neither opened nor pushed to this change" in lines[5]
+    assert "planguard ack fixtures/report/crafted-names.json --by NAME" in lines[5]
+    assert "counts once it is on the base branch" in lines[5]
 
 
 def test_crafted_names_render_as_text_not_html(crafted: Review) -> None:
