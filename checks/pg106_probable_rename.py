@@ -314,10 +314,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         if is_cfn(g.type):
             yield ctx.finding(
                 META,
-                f"{g.address} is deleted and {n.address} is created, both {g.type}; the "
-                "change set holds no property values to compare them by, so planguard cannot "
-                "tell a renamed logical id from a new resource: if it is a rename, keep the "
-                "old id to keep the resource",
+                f"{g.address} is deleted and {n.address} is created, both {g.type}, with no "
+                "property values of theirs to compare (a change set without them, or none "
+                "set), so planguard cannot tell a renamed logical id from a new resource: if "
+                "it is a rename, keep the old id to keep the resource",
                 change=g,
                 severity=Severity.INFO,
                 evidence=[f"{g.address} → {n.address}", "not compared"],
