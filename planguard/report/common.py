@@ -39,9 +39,13 @@ def proceed(review: Review) -> str:
             "change"
         )
     plans = " ".join(r.plan.source for r in review.plans)
+    fixes = lead_fixes(review)
+    fix = ""
+    if fixes:
+        fix = f"add the block{'s' if len(fixes) > 1 else ''} above and plan again, or "
     return (
-        f"To proceed: fix the findings{approvals}, or have a second person acknowledge exactly "
-        f"these findings (planguard ack {plans} --by NAME --reason WHY); in CI an "
+        f"To proceed: {fix}fix the findings{approvals}, or have a second person acknowledge "
+        f"exactly these findings (planguard ack {plans} --by NAME --reason WHY); in CI an "
         "acknowledgement counts once it is on the base branch."
     )
 

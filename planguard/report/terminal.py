@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planguard.facts import COUNT_WORD, DestructiveRow
-from planguard.findings import Finding, Severity
+from planguard.findings import Severity
 from planguard.report.common import counts_row, destructive_rows, lead_fixes, proceed
 from planguard.report.markdown_text import plural
 from planguard.report.visible import elide, show_hidden
@@ -85,7 +85,7 @@ def render(
     for pr in review.plans:
         _print_destructive(console, pr, verbose)
     if v.kept:
-        _print_findings(console, v.kept, verbose, several=len(review.plans) > 1)
+        _print_findings(console, review, verbose, several=len(review.plans) > 1)
     if v.suppressed:
         _print_suppressed(console, v.suppressed, verbose)
     if v.blocked:
@@ -211,15 +211,15 @@ def _destructive_table(title: str, shown: list[DestructiveRow], widest: int | No
     return table
 
 
-def _print_findings(
-    console: Console, kept: list[Finding], verbose: bool, several: bool = False
-) -> None:
+def _print_findings(console: Console, review: Review, verbose: bool, several: bool = False) -> None:
     """The findings that count, one row each, wrapped under their own text;
     details and suggestions for the serious ones. With several plans each
     finding says which plan it is in."""
     console.print()
     console.print("Findings", style="bold")
+    kept = review.verdict.kept
     listed = kept if verbose else kept[:TOP_FINDINGS]
+    led = {fix.finding for fix in lead_fixes(review)}
     grid = Table.grid(padding=(0, 1), pad_edge=False)
     grid.add_column(no_wrap=True, min_width=10)  # "  CRITICAL"
     grid.add_column(no_wrap=True)  # check id
@@ -240,7 +240,7 @@ def _print_findings(
         if verbose or f.severity.rank >= Severity.HIGH.rank:
             for detail in f.details[: None if verbose else 3]:
                 grid.add_row("", "", Text(printable(detail), style="dim"))
-            if f.suggestion:
+            if f.suggestion and f not in led:  # shown first, as the likely fix
                 grid.add_row("", "", Text("suggested:", style="bold"))
                 for text in f.suggestion.splitlines():
                     grid.add_row("", "", Text(f"  {printable(text)}", style="green"))
