@@ -74,8 +74,13 @@ def reference_list(raw: Any) -> list[tuple[str, str | None]]:
     `each.key` is how the plan shows `resource[each.key]`."""
     if raw is None:
         return []
-    stack: list[Any] = [msgspec.json.decode(raw)]
-    if stack == [None]:
+    return _references_in(msgspec.json.decode(raw))
+
+
+def _references_in(value: Any) -> list[tuple[str, str | None]]:
+    """reference_list of an expression tree already decoded."""
+    stack: list[Any] = [value]
+    if value is None:
         return []
     out: list[tuple[str, str | None]] = []
     while stack:
@@ -154,35 +159,58 @@ class ConfigIndex:
                     if it is not None:
                         self.iters[(*path, name)] = it
                     stack.append(((*path, name), call.module))
+        # Each module's resources with their config addresses (None: not a resource address).
+        self.blocks: dict[ModulePath, list[tuple[str | None, Any]]] = {}
         for path, module in self.modules.items():
+            blocks = self.blocks[path] = []
             for res in module.resources:
                 cfg = self._address(path, res)
+                blocks.append((cfg, res))
                 it = _iteration(res, path) if cfg is not None else None
                 if cfg is not None and it is not None:
                     self.iters[cfg] = it
         self._memo: dict[tuple[ModulePath, str], frozenset[Target]] = {}
         self._inputs: dict[ModulePath, dict[str, list[tuple[str, str | None]]]] = {}
+        # Modules called several times (a monorepo's service module) repeat the
+        # same expressions: each distinct one is read once.
+        self._lists: dict[bytes, list[tuple[str, str | None]]] = {}
+        self._segments: dict[str, list[tuple[str, tfaddr.Key]] | None] = {}
+        self._bares: dict[str, tuple[str, str] | None] = {}
+        self._subtrees: dict[ModulePath, frozenset[Target]] = {}
+        # What a reference made directly by a resource means, once its
+        # resolution is settled (see resource_targets).
+        self._top: dict[tuple[Any, ...], frozenset[Target]] = {}
 
     def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str | None, str]]]:
         """For each config resource: the (target, key, pins, why, via) it depends on."""
         out: dict[str, list[tuple[str, Any, Pin, str | None, str]]] = {}
         for path in sorted(self.modules):
-            module = self.modules[path]
             inherited = self._module_level(path)
-            for res in module.resources:
-                cfg = self._address(path, res)
+            for cfg, res in self.blocks[path]:
                 if cfg is None:
                     continue
                 it = self.iters.get(cfg)
                 ctx = (it, len(path))
                 targets: dict[Target, str] = {}
-                for ref, after in reference_list(res.expressions):
-                    for t in self._keyed(path, ref, after, ctx):
+                # No resolution is under way here, so what a reference means is
+                # settled and can be remembered (inside one, a reference on a
+                # cycle resolves to less, see resolve).
+                top = self._top
+                for ref, after in self._list(res.expressions):
+                    memo = (path, ref, after, id(it), "keyed")
+                    found = top.get(memo)
+                    if found is None:
+                        found = top[memo] = self._keyed(path, ref, after, ctx)
+                    for t in found:
                         targets.setdefault(t, "reference")
-                for ref, after in reference_list(res.count_expression) + reference_list(
+                for ref, after in self._list(res.count_expression) + self._list(
                     res.for_each_expression
                 ):
-                    for t in self._iterated(path, ref, after, len(path)):
+                    memo = (path, ref, after, -1, "iterated")
+                    found = top.get(memo)
+                    if found is None:
+                        found = top[memo] = self._iterated(path, ref, after, len(path))
+                    for t in found:
                         targets.setdefault(t, "reference")
                 for ref in res.depends_on:
                     for t in self.resolve(path, ref):
@@ -195,6 +223,27 @@ class ConfigIndex:
                     (t, k, p, why, via) for (t, k, p, why), via in sorted(targets.items(), key=_key)
                 ]
         return out
+
+    def _list(self, raw: Any) -> list[tuple[str, str | None]]:
+        """reference_list, each distinct expression read once (never changed by callers)."""
+        if raw is None:
+            return []
+        key = bytes(raw)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = reference_list(raw)
+        return found
+
+    def _split(self, ref: str) -> list[tuple[str, tfaddr.Key]] | None:
+        """tfaddr.split of a reference, remembered (None: not an address)."""
+        if ref in self._segments:
+            return self._segments[ref]
+        try:
+            segs: list[tuple[str, tfaddr.Key]] | None = tfaddr.split(ref)
+        except tfaddr.AddressError:
+            segs = None
+        self._segments[ref] = segs
+        return segs
 
     @staticmethod
     def _address(path: ModulePath, res: Any) -> str | None:
@@ -214,7 +263,7 @@ class ConfigIndex:
             parent = path[: i - 1]
             for ref in call.depends_on:
                 out |= self.resolve(parent, ref)
-            for ref, after in reference_list(call.count_expression) + reference_list(
+            for ref, after in self._list(call.count_expression) + self._list(
                 call.for_each_expression
             ):
                 out |= self._iterated(parent, ref, after, i - 1)
@@ -228,7 +277,7 @@ class ConfigIndex:
                 exprs = msgspec.json.decode(call.expressions)
                 if isinstance(exprs, dict):
                     for name, expr in exprs.items():
-                        inputs[name] = reference_list(msgspec.json.encode(expr))
+                        inputs[name] = _references_in(expr)
             self._inputs[path] = inputs
         return self._inputs[path]
 
@@ -243,7 +292,7 @@ class ConfigIndex:
         as long as source (`ctx`: its iteration and key depth) and target iterate
         the same collection."""
         found = self.resolve(path, ref)
-        bare = _bare(ref) if found else None
+        bare = self._bare(ref) if found else None
         if bare is None:
             if after is None:
                 return found
@@ -279,7 +328,7 @@ class ConfigIndex:
         itself (`for_each = aws_iam_user.team`, `count = length(aws_subnet.a)`)
         gives each instance the key of its own instance of it."""
         found = self.resolve(path, ref)
-        bare = _bare(ref) if found else None
+        bare = self._bare(ref) if found else None
         if bare is None:
             return found
         if bare[0] == "resource" and after is None:
@@ -304,7 +353,7 @@ class ConfigIndex:
         if it.expr is None:
             return None
         if len(it.refs) == 1 and it.refs[0][1] is None:
-            bare = _bare(it.refs[0][0])
+            bare = self._bare(it.refs[0][0])
             if bare is not None and bare[0] == "resource":
                 cfg = next(iter(self.resolve(it.scope, it.refs[0][0])), (None,))[0]
                 inner = self.iters.get(cfg) if cfg is not None and cfg not in seen else None
@@ -315,15 +364,20 @@ class ConfigIndex:
     # -- resolving -------------------------------------------------------------
 
     def _all_in(self, path: ModulePath) -> frozenset[Target]:
-        out: set[Target] = set()
-        for mpath, module in self.modules.items():
-            if mpath[: len(path)] != path:
-                continue
-            for res in module.resources:
-                cfg = self._address(mpath, res)
-                if cfg is not None:
-                    out.add((cfg, None, (), None))
-        return frozenset(out)
+        """Every resource of the module at `path` and of the modules it calls."""
+        found = self._subtrees.get(path)
+        if found is None:
+            out: set[Target] = {(cfg, None, (), None) for cfg, _ in self.blocks[path] if cfg}
+            for name in self.modules[path].module_calls:
+                if (*path, name) in self.modules:
+                    out |= self._all_in((*path, name))
+            found = self._subtrees[path] = frozenset(out)
+        return found
+
+    def _bare(self, ref: str) -> tuple[str, str] | None:
+        if ref not in self._bares:
+            self._bares[ref] = _bare(ref)
+        return self._bares[ref]
 
     def resolve(self, path: ModulePath, ref: str) -> frozenset[Target]:
         """Resource targets a reference made in module `path` stands for."""
@@ -336,11 +390,8 @@ class ConfigIndex:
         return result
 
     def _resolve(self, path: ModulePath, ref: str) -> frozenset[Target]:
-        try:
-            segs = tfaddr.split(ref)
-        except tfaddr.AddressError:
-            return frozenset()
-        if not segs:  # an empty reference string names nothing
+        segs = self._split(ref)
+        if not segs:  # not an address, or an empty reference string: names nothing
             return frozenset()
         root = segs[0][0]
         if root in _IGNORED_ROOTS:
@@ -376,16 +427,16 @@ class ConfigIndex:
         module = self.modules.get(mpath)
         if module is None:
             return frozenset()
-        found = self._all_in(mpath)
-        if len(segs) >= 3:
-            output = module.outputs.get(segs[2][0])
-            if output is not None:
-                out: set[Target] = set()
-                for r, after in reference_list(output.expression):
-                    out |= self._keyed(mpath, r, after, (None, len(mpath)))
-                for r in output.depends_on:
-                    out |= self.resolve(mpath, r)
-                found = frozenset(out)
+        output = module.outputs.get(segs[2][0]) if len(segs) >= 3 else None
+        if output is None:
+            found = self._all_in(mpath)
+        else:
+            out: set[Target] = set()
+            for r, after in self._list(output.expression):
+                out |= self._keyed(mpath, r, after, (None, len(mpath)))
+            for r in output.depends_on:
+                out |= self.resolve(mpath, r)
+            found = frozenset(out)
         key = segs[1][1]
         if key is None:
             return found
