@@ -4,6 +4,14 @@ Review work (dependents, impact, cycle detection) runs on adjacency lists of
 node numbers, which a 50k-resource plan builds in a fraction of a second and
 holds in a few bytes an edge; the networkx DiGraph is built on demand for
 exports and analyses that want it.
+
+A Terraform plan's edges are worked out as they are asked for
+(planguard.load.tfedges.TerraformEdges): the graph then reads the edges into
+a resource the first time it walks back from it, and the edges out of one
+when asked for its dependencies, so a review reads only the edges into what
+is destroyed or replaced and into its dependents. What needs every edge
+(edge counts and kinds, networkx, a cycle the configuration does not rule
+out) reads the whole list, and finds what the other way would have found.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from planguard.model import DESTRUCTIVE, Change, Plan
+from planguard.model import DESTRUCTIVE, Change, Edge, Plan
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from planguard.load.tfedges import TerraformEdges
 
 
 class Impact:
@@ -97,6 +107,14 @@ class Impact:
         return [names[n] for n in reversed(chain)]
 
 
+def _on_demand(edges: object) -> bool:
+    """Whether a plan's edges answer questions about one resource without being
+    read whole (and have not been read whole yet)."""
+    from planguard.speed.ondemand import FilledOnRead
+
+    return isinstance(edges, FilledOnRead) and not edges.filled and hasattr(edges, "dependents")
+
+
 class DependencyGraph:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -105,11 +123,28 @@ class DependencyGraph:
         for change in plan.changes:
             if change.address not in index:
                 index[change.address] = len(index)
-        names = list(index)
-        deps: list[list[int]] = [[] for _ in names]
-        rdeps: list[list[int]] = [[] for _ in names]
+        self._index, self._names = index, list(index)
+        self._via: dict[tuple[str, str], str] | None = None
+        self._order: list[int] | None = None
+        self._nx: nx.DiGraph[str] | None = None
+        # Edges still to be asked for (every edge end is a resource of the plan).
+        self._asking: TerraformEdges | None = None
+        edges = plan.edges
+        if _on_demand(edges):
+            self._asking = edges  # type: ignore[assignment]
+            self._deps: list[list[int] | None] = [None] * len(index)
+            self._rdeps: list[list[int] | None] = [None] * len(index)
+        else:
+            self._read_all()
+
+    def _read_all(self) -> None:
+        """Adjacency lists of every edge of the plan."""
+        self._asking = None
+        index, names = self._index, self._names
+        deps: list[list[int] | None] = [[] for _ in names]
+        rdeps: list[list[int] | None] = [[] for _ in names]
         get = index.get
-        for edge in plan.edges:
+        for edge in self.plan.edges:
             a = get(edge.dependent)
             if a is None:
                 a = index[edge.dependent] = len(names)
@@ -122,13 +157,50 @@ class DependencyGraph:
                 names.append(edge.dependency)
                 deps.append([])
                 rdeps.append([])
-            deps[a].append(b)
-            rdeps[b].append(a)
-        self._index, self._names = index, names
+            deps[a].append(b)  # type: ignore[union-attr]
+            rdeps[b].append(a)  # type: ignore[union-attr]
         self._deps, self._rdeps = deps, rdeps
-        self._via: dict[tuple[str, str], str] | None = None
-        self._order: list[int] | None = None
-        self._nx: nx.DiGraph[str] | None = None
+        self._order = None
+
+    def _below(self, node: int) -> list[int]:
+        """What depends directly on `node` (asked for the first time if need be)."""
+        found = self._rdeps[node]
+        if found is None:
+            assert self._asking is not None
+            index = self._index
+            found = self._rdeps[node] = [
+                index[a] for a, _ in self._asking.dependents(self._names[node])
+            ]
+        return found
+
+    def _above(self, node: int) -> list[int]:
+        """What `node` depends on directly (asked for the first time if need be)."""
+        found = self._deps[node]
+        if found is None:
+            assert self._asking is not None
+            index = self._index
+            found = self._deps[node] = [
+                index[b] for b, _ in self._asking.dependencies(self._names[node])
+            ]
+        return found
+
+    def walked_edges(self) -> list[Edge]:
+        """The edges into every resource whose dependents were read: with edges
+        asked for as they are needed, those into what is destroyed or replaced
+        and into everything that depends on it (what a review walked); else
+        every edge. A graph of these answers every question about those
+        resources as this one does (a worker's review comes back this way)."""
+        if self._asking is None:
+            return list(self.plan.edges)
+        names, asking = self._names, self._asking
+        found = [
+            Edge(a, names[b], via)
+            for b, known in enumerate(self._rdeps)
+            if known is not None
+            for a, via in asking.dependents(names[b])
+        ]
+        found.sort(key=lambda e: (e.dependent, e.dependency))
+        return found
 
     # -- queries -------------------------------------------------------------
 
@@ -161,11 +233,11 @@ class DependencyGraph:
     def dependencies(self, address: str) -> list[str]:
         """What `address` depends on directly."""
         node = self._index.get(address)
-        return self._addresses(self._deps[node]) if node is not None else []
+        return self._addresses(self._above(node)) if node is not None else []
 
     def direct_dependents(self, address: str) -> list[str]:
         node = self._index.get(address)
-        return self._addresses(self._rdeps[node]) if node is not None else []
+        return self._addresses(self._below(node)) if node is not None else []
 
     def dependents(self, address: str) -> list[str]:
         """Everything that depends on `address`, directly or transitively."""
@@ -196,11 +268,11 @@ class DependencyGraph:
         parent: dict[int, int] = {}
         depth = {start: 0}
         queue = deque([start])
-        rdeps, names = self._rdeps, self._names
+        rdeps, names, ask = self._rdeps, self._names, self._below
         while queue:
             node = queue.popleft()
             d = depth[node] + 1
-            for child in rdeps[node]:
+            for child in rdeps[node] or ask(node):
                 seen = depth.get(child)
                 if seen is None:
                     depth[child] = d
@@ -225,7 +297,8 @@ class DependencyGraph:
             changes = list(changes)
         index = self._index
         starts = {index[c.address] for c in changes if c.address in index}
-        rank = {node: i for i, node in enumerate(self._topological())}
+        order = self._topological() if self._asking is None else self._order_under(starts)
+        rank = {node: i for i, node in enumerate(order)}
         last = len(rank)
         known: dict[int, frozenset[int]] = {}
         for start in sorted(starts, key=lambda n: rank.get(n, last), reverse=True):
@@ -234,11 +307,12 @@ class DependencyGraph:
         return [Impact(self, c, known.get(index.get(c.address, -1), empty)) for c in changes]
 
     def _downstream(self, start: int, known: dict[int, frozenset[int]]) -> frozenset[int]:
-        rdeps = self._rdeps
+        rdeps, ask = self._rdeps, self._below
         seen: set[int] = set()
         stack = [start]
         while stack:
-            for child in rdeps[stack.pop()]:
+            node = stack.pop()
+            for child in rdeps[node] or ask(node):
                 if child in seen:
                     continue
                 seen.add(child)
@@ -253,20 +327,48 @@ class DependencyGraph:
     def _topological(self) -> list[int]:
         """Nodes with no dependencies first (Kahn); nodes on or behind a cycle are left out."""
         if self._order is None:
+            if self._asking is not None:
+                self._read_all()
             deps, rdeps = self._deps, self._rdeps
             # Duplicate edges count in both lists alike, so no sets are needed.
-            remaining = [len(d) for d in deps]
+            remaining = [len(d) for d in deps]  # type: ignore[arg-type]
             order = [n for n, k in enumerate(remaining) if k == 0]
             for node in order:  # grows while it is walked
-                for child in rdeps[node]:
+                for child in rdeps[node]:  # type: ignore[union-attr]
                     remaining[child] -= 1
                     if remaining[child] == 0:
                         order.append(child)
             self._order = order
         return self._order
 
+    def _order_under(self, starts: Iterable[int]) -> list[int]:
+        """`starts` and everything that depends on them, dependencies first
+        (Kahn on that part of the graph, whose edges in are all known once it
+        is walked); nodes on or behind a cycle are left out."""
+        below = self._below
+        inside = set(starts)
+        stack = list(inside)
+        while stack:
+            for child in below(stack.pop()):
+                if child not in inside:
+                    inside.add(child)
+                    stack.append(child)
+        remaining = dict.fromkeys(inside, 0)
+        for node in inside:
+            for child in below(node):
+                remaining[child] += 1
+        order = [n for n in sorted(inside) if remaining[n] == 0]
+        for node in order:  # grows while it is walked
+            for child in below(node):
+                remaining[child] -= 1
+                if remaining[child] == 0:
+                    order.append(child)
+        return order
+
     def cycles(self, limit: int = 20) -> list[list[str]]:
         """Dependency cycles (at most `limit`), each as a list of addresses."""
+        if self._asking is not None and self._asking.acyclic():
+            return []
         if len(self._topological()) == len(self._names):
             return []
         cyclic = self._cyclic_nodes()

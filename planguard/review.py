@@ -239,6 +239,9 @@ def _pack(pr: PlanReview) -> _Packed:
         plan,
         changes=[msgspec.structs.replace(c, attributes=None) for c in plan.changes],
         drift=[msgspec.structs.replace(c, attributes=None) for c in plan.drift],
+        # The reports ask only about what the impact reaches (the picture draws
+        # nothing else): the edges the review walked answer them all.
+        edges=pr.graph.walked_edges(),
     )
     rows = [
         (position[id(r.change)], r.action, r.reason, r.data_kind, r.protection, r.downstream)

@@ -9,16 +9,23 @@ target share, and keyed by the source's own key where the reference is
 (`aws_subnet.a[count.index]`, see planguard.load.tfrefs). Count and for_each
 siblings otherwise get the same answers, so answers are worked out once and
 shared between them.
+
+References are resolved to config addresses when the plan is loaded; what
+they mean for each instance is worked out when the dependency graph asks
+(TerraformEdges), which in a review is only around what is destroyed or
+replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from planguard.errors import InputError
 from planguard.load import tfaddr
 from planguard.load.tfrefs import MODULE_ANY, MODULE_WIDE, UNKNOWABLE, ConfigIndex, Same
 from planguard.model import Edge, Resource
+from planguard.speed.ondemand import FilledOnRead
 
 if TYPE_CHECKING:
     from planguard.load.terraform import _CfgModule, _StateResource
@@ -29,55 +36,317 @@ def edges(
     config: _CfgModule | None,
     resources: dict[str, Resource],
     state: list[_StateResource],
-) -> list[Edge]:
+) -> TerraformEdges:
     """Instance-level edges from configuration references (`config`, the
-    configuration's root module) and prior-state depends_on."""
-    index = _InstanceIndex(resources)
-    # dependent -> {dependency: via}: nested rather than keyed by pairs, which
-    # on a 50k plan would be ~330k tuples held at the peak of the load. Count
-    # and for_each siblings mostly get the same answers, so the inner dicts
-    # are shared between instances and never changed once stored; an edge
-    # from an instance to itself is dropped when the edges are built.
-    found: dict[str, dict[str, str]] = {}
-    referenced = _config_edges(path, config, index, found) if config is not None else {}
-    _state_edges(state, index, found, referenced)
-
-    out: list[Edge] = []
-    ordered: dict[int, list[tuple[str, str]]] = {}
-    for a in sorted(found):
-        deps = found[a]
-        items = ordered.get(id(deps))
-        if items is None:
-            items = ordered[id(deps)] = sorted(deps.items())
-        out.extend([Edge(a, b, via) for b, via in items if b != a])
-    return out
+    configuration's root module) and prior-state depends_on, worked out as
+    they are asked for (see TerraformEdges)."""
+    return TerraformEdges(path, config, resources, state)
 
 
-def _config_edges(
-    path: str, config: _CfgModule, index: _InstanceIndex, found_edges: dict[str, dict[str, str]]
-) -> dict[str, set[str]]:
-    """Add to `found_edges` what configuration references make each instance depend on.
+class TerraformEdges(FilledOnRead[Edge]):
+    """A plan's edges: read as a list, every edge, sorted by dependent then
+    dependency; asked by the dependency graph, only what it asks about.
 
-    Returns the config addresses each resource refers to through configuration:
-    prior-state depends_on names config addresses without instance keys, so
-    it only adds what the configuration does not say more precisely.
+    A review walks back from the few destroyed or replaced resources, so it
+    needs the edges into those, into their dependents, and so on: the
+    `dependents` of a resource are found among the instances of the resources
+    whose configuration (or prior state) names it, each instance's
+    dependencies worked out as the full list would have them. The
+    configuration's references are resolved to config addresses for every
+    resource when the plan is loaded (a bad address fails the load); what
+    they mean per instance is left until asked.
     """
-    referenced: dict[str, set[str]] = {}
-    try:
-        targets_by_config = ConfigIndex(config).resource_targets()
-    except tfaddr.AddressError as exc:
-        raise InputError(path, f"bad address in configuration: {exc}") from None
-    for cfg_addr, refs in targets_by_config.items():
-        referenced[cfg_addr] = {t for t, *_ in refs}
-        instances = index.by_config.get(cfg_addr)
-        if not instances:
-            continue
-        # Which instances of each target a source may mean depends on the
-        # module instance keys source and target share: the depth shared is
-        # the same for every instance of this resource, worked out once.
-        module_path = instances[0][0].module_path
-        shared_plan: list[_Entry] = []
-        keyed_plan: list[_Entry] = []
+
+    def __init__(
+        self,
+        path: str,
+        config: _CfgModule | None,
+        resources: dict[str, Resource],
+        state: list[_StateResource],
+    ) -> None:
+        super().__init__()
+        self.instances = index = _InstanceIndex(resources)
+        targets: dict[str, list[tuple[str, Any, Any, str | None, str]]] = {}
+        if config is not None:
+            try:
+                targets = ConfigIndex(config).resource_targets()
+            except tfaddr.AddressError as exc:
+                raise InputError(path, f"bad address in configuration: {exc}") from None
+        self._targets = targets
+        # The config addresses each resource refers to through configuration:
+        # prior-state depends_on names config addresses without instance keys,
+        # so it only adds what the configuration does not say more precisely.
+        self._referenced = {cfg: {t for t, *_ in refs} for cfg, refs in targets.items()}
+        # Prior-state objects by address, in the plan's order (a deposed
+        # object is one more under the same address).
+        self._state: dict[str, list[_StateResource]] = {}
+        for sr in state:
+            if sr.address in index.parsed:
+                self._state.setdefault(sr.address, []).append(sr)
+        self._closure: dict[str, set[str]] | None = None
+        self._reduced: dict[tuple[str, ...], list[str]] = {}
+        # What one instance's depends_on adds, by (module instance, config address,
+        # list): count and for_each siblings list the same and get the same answer.
+        self._added: dict[_StateScope, list[tuple[str, str]]] = {}
+        # (what the configuration gave, scope) -> that plus what the state adds.
+        self._combined: dict[
+            tuple[int, _StateScope], tuple[dict[str, str] | None, dict[str, str]]
+        ] = {}
+        self._sources: dict[str, _Source | None] = {}
+        # address -> {dependency: via}, shared between instances (never changed
+        # once stored); None: depends on nothing.
+        self._deps: dict[str, dict[str, str] | None] = {}
+        self._reverse: dict[tuple[str, int, tuple[tfaddr.Key, ...]], dict[str, list[str]]] = {}
+        self._dep_configs: dict[str, str | None] = {}
+        self._users: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
+        self._acyclic: bool | None = None
+
+    # -- what the dependency graph asks ---------------------------------------------
+
+    def dependencies(self, address: str) -> list[tuple[str, str]]:
+        """(dependency, via) of one instance."""
+        deps = self._of(address) if address in self.instances.parsed else None
+        return [(b, via) for b, via in deps.items() if b != address] if deps else []
+
+    def dependents(self, address: str) -> list[tuple[str, str]]:
+        """(dependent, via) of one instance: every edge into it."""
+        target = self.instances.parsed.get(address)
+        if target is None:
+            return []
+        out: dict[str, str] = {}
+        by_config = self.instances.by_config
+        for cfg in sorted(self._users_of(target.config_address)):
+            members = by_config.get(cfg)
+            if not members:
+                continue
+            # A source means instances of the target in the module instance
+            # they share (see _merged, _InstanceIndex.candidates): only the
+            # source's instances with the target's keys there can.
+            shared = _shared_prefix(members[0][0].module_path, target.module_path)
+            keys = tuple([k for _, k in target.modules[:shared]])
+            for src in self._reverse_of(cfg, shared, keys).get(address, ()):
+                if src != address:
+                    out[src] = self._of(src)[address]  # type: ignore[index]
+        return list(out.items())
+
+    def acyclic(self) -> bool:
+        """True when no instance can be on a cycle: the config addresses the
+        edges join (through configuration or prior state) form none. False
+        says nothing either way (the full list then tells)."""
+        if self._acyclic is None:
+            self._acyclic = _acyclic(self._config_graph())
+        return self._acyclic
+
+    # -- one instance ------------------------------------------------------------
+
+    def _of(self, address: str) -> dict[str, str] | None:
+        """{dependency: via} of one instance, as the full list has them (an edge to
+        itself included: it is dropped where edges are made)."""
+        if address in self._deps:
+            return self._deps[address]
+        src = self.instances.parsed[address]
+        source = self._source(src.config_address)
+        deps = source.deps(self.instances, src) if source is not None else None
+        for sr in self._state.get(address, ()):
+            deps = self._with_state(sr, src, deps)
+        self._deps[address] = deps
+        return deps
+
+    def _source(self, cfg: str) -> _Source | None:
+        if cfg not in self._sources:
+            refs = self._targets.get(cfg)
+            instances = self.instances.by_config.get(cfg)
+            self._sources[cfg] = (
+                _Source(self.instances, refs, instances[0][0].module_path)
+                if refs is not None and instances
+                else None
+            )
+        return self._sources[cfg]
+
+    def _with_state(
+        self, sr: _StateResource, owner: tfaddr.Address, known: dict[str, str] | None
+    ) -> dict[str, str] | None:
+        """`known` with what one prior-state object's depends_on adds.
+
+        Terraform writes prior-state depends_on transitively (an instance lists
+        the VPC its subnet is in). Keeping only the direct ones (a transitive
+        reduction, read off the lists themselves) leaves reachability intact and
+        makes explaining paths name each step.
+        """
+        listed = tuple(sr.depends_on)
+        state_scope = (owner.modules, owner.config_address, listed)
+        targets = self._added.get(state_scope)
+        if targets is None:
+            targets = self._added[state_scope] = _state_targets(
+                self.instances,
+                owner,
+                listed,
+                self._reduced,
+                self._state_closure(),
+                self._referenced.get(owner.config_address, ()),
+            )
+        if not targets:
+            return known
+        entry = self._combined.get((id(known), state_scope))
+        if entry is None or entry[0] is not known:
+            deps: dict[str, str] = {}
+            for dep, via in targets:
+                deps.setdefault(dep, via)
+            if known:
+                deps.update(known)  # what the configuration says wins
+            entry = self._combined[(id(known), state_scope)] = (known, deps)
+        return entry[1]
+
+    def _state_closure(self) -> dict[str, set[str]]:
+        """Every dependency prior state lists for any instance of each config address."""
+        if self._closure is None:
+            closure: dict[str, set[str]] = {}
+            parsed = self.instances.parsed
+            last: dict[str, list[str]] = {}  # siblings mostly list the same
+            for address, objects in self._state.items():
+                cfg = parsed[address].config_address
+                into = closure.setdefault(cfg, set())
+                for sr in objects:
+                    if last.get(cfg) != sr.depends_on:
+                        into.update(sr.depends_on)
+                        last[cfg] = sr.depends_on
+            self._closure = closure
+        return self._closure
+
+    # -- the other way -------------------------------------------------------------
+
+    def _users_of(self, cfg: str) -> set[str]:
+        """Config addresses whose instances may depend on an instance of `cfg`:
+        those whose configuration resolves to it, and those whose prior state
+        names it (or a module it is in)."""
+        if self._users is None:
+            named: dict[str, set[str]] = {}
+            for source, referenced in self._referenced.items():
+                for target in referenced:
+                    named.setdefault(target, set()).add(source)
+            modules: dict[str, set[str]] = {}
+            for source, listed in self._state_closure().items():
+                for dep in listed:
+                    cfg_dep = self._dep_config(dep)
+                    if cfg_dep is None:
+                        modules.setdefault(dep, set()).add(source)
+                    else:
+                        named.setdefault(cfg_dep, set()).add(source)
+            self._users = (named, modules)
+        named, modules = self._users
+        found = set(named.get(cfg, ()))
+        if modules:
+            parts = cfg.split(".")
+            for n in range(1, len(parts)):
+                found |= modules.get(".".join(parts[:n]), set())
+        return found
+
+    def _reverse_of(
+        self, cfg: str, shared: int, keys: tuple[tfaddr.Key, ...]
+    ) -> dict[str, list[str]]:
+        """The instances of `cfg` whose first `shared` module steps have `keys`,
+        by each of their dependencies."""
+        memo = (cfg, shared, keys)
+        reverse = self._reverse.get(memo)
+        if reverse is None:
+            reverse = self._reverse[memo] = {}
+            group = self.instances.groups(cfg, shared).get(keys)
+            for src in group[0] if group is not None else ():
+                for dep in self._of(src) or ():
+                    reverse.setdefault(dep, []).append(src)
+        return reverse
+
+    def _dep_config(self, dep: str) -> str | None:
+        """The config address a prior-state dependency names (None: a whole module)."""
+        if dep not in self._dep_configs:
+            try:
+                self._dep_configs[dep] = tfaddr.parse(dep).config_address
+            except tfaddr.AddressError:
+                self._dep_configs[dep] = None
+        return self._dep_configs[dep]
+
+    def _config_graph(self) -> list[tuple[str, Iterable[str]]]:
+        """(config address, config addresses its instances' edges may lead to)."""
+        graph: list[tuple[str, Iterable[str]]] = list(self._referenced.items())
+        by_config = self.instances.by_config
+        for source, listed in self._state_closure().items():
+            into: set[str] = set()
+            for dep in listed:
+                cfg_dep = self._dep_config(dep)
+                if cfg_dep is None:
+                    into.update(cfg for cfg in by_config if cfg.startswith(dep + "."))
+                else:
+                    into.add(cfg_dep)
+            graph.append((source, into))
+        return graph
+
+    # -- the full list ----------------------------------------------------------------
+
+    def _items(self) -> list[Edge]:
+        out: list[Edge] = []
+        ordered: dict[int, list[tuple[str, str]]] = {}
+        for a in sorted(self.instances.parsed):
+            deps = self._of(a)
+            if not deps:
+                continue
+            items = ordered.get(id(deps))
+            if items is None:
+                items = ordered[id(deps)] = sorted(deps.items())
+            out.extend([Edge(a, b, via) for b, via in items if b != a])
+        return out
+
+
+def _acyclic(graph: list[tuple[str, Iterable[str]]]) -> bool:
+    """Whether `graph` ((node, what it leads to), a node perhaps more than once)
+    has no cycle, an edge from a node to itself included (Kahn)."""
+    number: dict[str, int] = {}
+    below: list[list[int]] = []
+    remaining: list[int] = []
+    for node, targets in graph:
+        n = number.get(node)
+        if n is None:
+            n = number[node] = len(below)
+            below.append([])
+            remaining.append(0)
+        for t in targets:
+            m = number.get(t)
+            if m is None:
+                m = number[t] = len(below)
+                below.append([])
+                remaining.append(0)
+            below[m].append(n)
+        remaining[n] += len(targets)  # type: ignore[arg-type]
+    order = [n for n, k in enumerate(remaining) if k == 0]
+    for done in order:  # grows while it is walked
+        for up in below[done]:
+            remaining[up] -= 1
+            if remaining[up] == 0:
+                order.append(up)
+    return len(order) == len(number)
+
+
+class _Source:
+    """What the configuration makes the instances of one resource depend on.
+
+    Which instances of each target a source may mean depends on the module
+    instance keys source and target share: the depth shared is the same for
+    every instance of the resource, worked out once. An instance's
+    dependencies depend on its first `depth` module steps, and on the key
+    steps that pick a target's instance: instances that agree on the first
+    (siblings) share one merged {dependency: via}, which those keyed by their
+    own key copy and add to.
+    """
+
+    __slots__ = ("depth", "keyed_by_scope", "keyed_plan", "merged_by_scope", "shared_plan", "steps")
+
+    def __init__(
+        self,
+        index: _InstanceIndex,
+        refs: list[tuple[str, Any, Any, str | None, str]],
+        module_path: tuple[str, ...],
+    ) -> None:
+        self.shared_plan: list[_Entry] = []
+        self.keyed_plan: list[_Entry] = []
         keyed: set[int] = set()  # the source's key steps that pick a target's instance
         for target, key, pins, why, via in refs:
             members = index.by_config.get(target)
@@ -85,36 +354,29 @@ def _config_edges(
                 shared = _shared_prefix(module_path, members[0][0].module_path)
                 entry = (index.groups(target, shared), shared, key, pins, why, via)
                 steps = [k.depth for k in (key, *[k for _, k in pins]) if type(k) is Same]
-                (keyed_plan if steps else shared_plan).append(entry)
+                (self.keyed_plan if steps else self.shared_plan).append(entry)
                 keyed.update(steps)
-        # An instance's dependencies depend on its first `depth` module steps,
-        # and on the key steps that pick a target's instance: instances that
-        # agree on the first (siblings) share one merged {dependency: via},
-        # which those keyed by their own key copy and add to.
-        depth = max((entry[1] for entry in shared_plan + keyed_plan), default=0)
-        steps = sorted(keyed)
-        merged_by_scope: dict[Any, dict[str, str]] = {}
-        keyed_by_scope: dict[Any, dict[str, str]] = {}
-        for src, src_text in instances:
-            scope = src.modules[:depth]
-            merged = merged_by_scope.get(scope)
-            if merged is None:
-                merged = _merged(index, shared_plan, scope, ()) if shared_plan else {}
-                merged_by_scope[scope] = merged
-            if steps:
-                own = (*[k for _, k in src.modules], src.key)
-                memo = (scope, *[own[d] for d in steps])
-                mine = keyed_by_scope.get(memo)
-                if mine is None:
-                    # The more precise reading names the edge.
-                    mine = {**merged, **_merged(index, keyed_plan, scope, own)}
-                    keyed_by_scope[memo] = mine
-                merged = mine
-            if not merged:
-                continue
-            known = found_edges.get(src_text)
-            found_edges[src_text] = merged if known is None else {**merged, **known}
-    return referenced
+        self.depth = max((entry[1] for entry in self.shared_plan + self.keyed_plan), default=0)
+        self.steps = sorted(keyed)
+        self.merged_by_scope: dict[Any, dict[str, str]] = {}
+        self.keyed_by_scope: dict[Any, dict[str, str]] = {}
+
+    def deps(self, index: _InstanceIndex, src: tfaddr.Address) -> dict[str, str] | None:
+        scope = src.modules[: self.depth]
+        merged = self.merged_by_scope.get(scope)
+        if merged is None:
+            merged = _merged(index, self.shared_plan, scope, ()) if self.shared_plan else {}
+            self.merged_by_scope[scope] = merged
+        if self.steps:
+            own = (*[k for _, k in src.modules], src.key)
+            memo = (scope, *[own[d] for d in self.steps])
+            mine = self.keyed_by_scope.get(memo)
+            if mine is None:
+                # The more precise reading names the edge.
+                mine = {**merged, **_merged(index, self.keyed_plan, scope, own)}
+                self.keyed_by_scope[memo] = mine
+            merged = mine
+        return merged or None
 
 
 # (target groups, module depth shared, key, pins, why, via)
@@ -191,55 +453,6 @@ def _pick(
 # A bare module reference means any resource of the module, whichever the
 # number of instances: the reason is always shown.
 _MODULE_WIDE = frozenset({MODULE_WIDE, MODULE_ANY})
-
-
-def _state_edges(
-    state: list[_StateResource],
-    index: _InstanceIndex,
-    found: dict[str, dict[str, str]],
-    referenced: dict[str, set[str]],
-) -> None:
-    """Add to `found` what prior-state depends_on adds to the configuration's answer.
-
-    Terraform writes prior-state depends_on transitively (an instance lists
-    the VPC its subnet is in). Keeping only the direct ones (a transitive
-    reduction, read off the lists themselves) leaves reachability intact and
-    makes explaining paths name each step.
-    """
-    closure: dict[str, set[str]] = {}
-    for sr in state:
-        owner = index.parsed.get(sr.address)
-        if owner is not None:
-            closure.setdefault(owner.config_address, set()).update(sr.depends_on)
-    reduced: dict[tuple[str, ...], list[str]] = {}
-    # What one instance's depends_on adds, by (module instance, config address,
-    # list): count and for_each siblings list the same and get the same answer.
-    added: dict[_StateScope, list[tuple[str, str]]] = {}
-    # (what the configuration gave, scope) -> that plus what the state adds.
-    combined: dict[tuple[int, _StateScope], tuple[dict[str, str] | None, dict[str, str]]] = {}
-    for sr in state:
-        owner = index.parsed.get(sr.address)
-        if owner is None:
-            continue
-        listed = tuple(sr.depends_on)
-        state_scope = (owner.modules, owner.config_address, listed)
-        targets = added.get(state_scope)
-        if targets is None:
-            targets = added[state_scope] = _state_targets(
-                index, owner, listed, reduced, closure, referenced.get(owner.config_address, ())
-            )
-        if not targets:
-            continue
-        known = found.get(sr.address)
-        entry = combined.get((id(known), state_scope))
-        if entry is None or entry[0] is not known:
-            deps: dict[str, str] = {}
-            for dep, via in targets:
-                deps.setdefault(dep, via)
-            if known:
-                deps.update(known)  # what the configuration says wins
-            entry = combined[(id(known), state_scope)] = (known, deps)
-        found[sr.address] = entry[1]
 
 
 # What one prior-state depends_on list is read against: (module instance,

@@ -9,7 +9,9 @@ is defined:
   freeing what a command built;
 - `mapped.read()`, `mapped.release()`: plan files memory-mapped, their pages
   given back after the decode;
-- `fork.Child`, `fork.pool()`, `fork.available()`: work in another process.
+- `fork.Child`, `fork.pool()`, `fork.available()`: work in another process;
+- `ondemand.FilledOnRead`: a list worked out the first time it is read (a
+  plan's edges, which a review mostly never reads whole).
 
 Figures: docs/performance.md, measured by benchmarks/run.py.
 """
