@@ -25,6 +25,7 @@ class Address:
         "key",
         "mode",
         "module",
+        "module_keys",
         "module_path",
         "modules",
         "name",
@@ -40,9 +41,9 @@ class Address:
         self.name = name
         self.key = key
         if modules:
-            self.module_path, self.module, prefix = _module_forms(modules)
+            self.module_path, self.module, prefix, self.module_keys = _module_forms(modules)
         else:
-            self.module_path, self.module, prefix = (), "", ""
+            self.module_path, self.module, prefix, self.module_keys = (), "", "", ()
         local = f"data.{type}.{name}" if mode == "data" else f"{type}.{name}"
         self.config_address = prefix + local
 
@@ -73,16 +74,22 @@ def format_key(key: Key) -> str:
 
 
 # Module instance paths repeat across every resource in them: their forms
-# (path, text, config prefix) are worked out once each.
+# (path, text, config prefix, keys) are worked out once each.
 _MODULE_FORMS_MAX = 1 << 16
-_module_forms_seen: dict[tuple[ModuleStep, ...], tuple[tuple[str, ...], str, str]] = {}
+_Forms = tuple[tuple[str, ...], str, str, tuple[Key, ...]]
+_module_forms_seen: dict[tuple[ModuleStep, ...], _Forms] = {}
 
 
-def _module_forms(modules: tuple[ModuleStep, ...]) -> tuple[tuple[str, ...], str, str]:
+def _module_forms(modules: tuple[ModuleStep, ...]) -> _Forms:
     forms = _module_forms_seen.get(modules)
     if forms is None:
         path = tuple(step for step, _ in modules)
-        forms = (path, format_modules(modules), "".join(f"module.{m}." for m in path))
+        forms = (
+            path,
+            format_modules(modules),
+            "".join(f"module.{m}." for m in path),
+            tuple(key for _, key in modules),
+        )
         if len(_module_forms_seen) >= _MODULE_FORMS_MAX:
             _module_forms_seen.clear()
         _module_forms_seen[modules] = forms
@@ -164,6 +171,21 @@ _FULL = re.compile(
     rf"(data\.)?({_NAME})\.({_NAME}){_KEY}"
 )
 _prefixes: dict[str, tuple[ModuleStep, ...]] = {}
+# A module prefix as written (`module.a["x"].`) -> its steps and their forms.
+_prefix_forms: dict[str, tuple[tuple[ModuleStep, ...], _Forms]] = {}
+_NO_MODULE: tuple[tuple[ModuleStep, ...], _Forms] = ((), ((), "", "", ()))
+_new = object.__new__
+
+
+def _forms_of(prefix: str) -> tuple[tuple[ModuleStep, ...], _Forms]:
+    found = _prefix_forms.get(prefix)
+    if found is None:
+        modules = _prefix_steps(prefix)
+        found = (modules, _module_forms(modules)) if modules else _NO_MODULE
+        if len(_prefix_forms) >= _MODULE_FORMS_MAX:
+            _prefix_forms.clear()
+        _prefix_forms[prefix] = found
+    return found
 
 
 def _prefix_steps(prefix: str) -> tuple[ModuleStep, ...]:
@@ -218,12 +240,23 @@ def forget() -> None:
 
 def _parse(text: str) -> Address:
     m = _FULL.fullmatch(text)
-    # "data.x" is a data source with no name (an error), not a resource of type "data".
-    if m is not None and not (m.group(2) is None and m.group(3) == "data"):
+    if m is not None:
         prefix, data, type_, name, index, quoted = m.groups()
-        key: Key = int(index) if index is not None else quoted
-        modules = _prefix_steps(prefix) if prefix else ()
-        return Address(modules, "data" if data else "managed", type_, name, key)
+        # "data.x" is a data source with no name (an error), not a resource of type "data".
+        if data is not None or type_ != "data":
+            # The common forms, built without Address.__init__: the module
+            # prefix's forms are worked out once per prefix.
+            a = _new(Address)
+            a.modules, (a.module_path, a.module, config, a.module_keys) = (
+                _forms_of(prefix) if prefix else _NO_MODULE
+            )
+            a.type, a.name = type_, name
+            a.key = int(index) if index is not None else quoted
+            if data is None:
+                a.mode, a.config_address = "managed", f"{config}{type_}.{name}"
+            else:
+                a.mode, a.config_address = "data", f"{config}data.{type_}.{name}"
+            return a
     if _SIMPLE.fullmatch(text):
         # No instance keys: plain dotted names (most addresses in most plans).
         parts: list[tuple[str, Key]] = [(name, None) for name in text.split(".")]

@@ -98,6 +98,7 @@ class TerraformEdges(FilledOnRead[Edge]):
         self._deps: dict[str, dict[str, str] | None] = {}
         self._reverse: dict[tuple[str, int, tuple[tfaddr.Key, ...]], dict[str, list[str]]] = {}
         self._dep_configs: dict[str, str | None] = {}
+        self._plans: dict[str, list[tuple[str, int]]] = {}
         self._users: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
         self._acyclic: bool | None = None
 
@@ -114,20 +115,29 @@ class TerraformEdges(FilledOnRead[Edge]):
         if target is None:
             return []
         out: dict[str, str] = {}
-        by_config = self.instances.by_config
-        for cfg in sorted(self._users_of(target.config_address)):
-            members = by_config.get(cfg)
-            if not members:
-                continue
-            # A source means instances of the target in the module instance
-            # they share (see _merged, _InstanceIndex.candidates): only the
-            # source's instances with the target's keys there can.
-            shared = _shared_prefix(members[0][0].module_path, target.module_path)
-            keys = tuple([k for _, k in target.modules[:shared]])
+        for cfg, shared in self._sources_of(target):
+            keys = target.module_keys[:shared]
             for src in self._reverse_of(cfg, shared, keys).get(address, ()):
                 if src != address:
                     out[src] = self._of(src)[address]  # type: ignore[index]
         return list(out.items())
+
+    def _sources_of(self, target: tfaddr.Address) -> list[tuple[str, int]]:
+        """The config addresses whose instances may depend on an instance of
+        `target`'s, each with the module steps they share: a source means
+        instances of the target in the module instance they share (see
+        _merged, _InstanceIndex.candidates), so only the source's instances
+        with the target's keys there can."""
+        found = self._plans.get(target.config_address)
+        if found is None:
+            by_config = self.instances.by_config
+            found = [
+                (cfg, _shared_prefix(by_config[cfg][0][0].module_path, target.module_path))
+                for cfg in sorted(self._users_of(target.config_address))
+                if by_config.get(cfg)
+            ]
+            self._plans[target.config_address] = found
+        return found
 
     def acyclic(self) -> bool:
         """True when no instance can be on a cycle: the config addresses the
@@ -362,13 +372,15 @@ class _Source:
         self.keyed_by_scope: dict[Any, dict[str, str]] = {}
 
     def deps(self, index: _InstanceIndex, src: tfaddr.Address) -> dict[str, str] | None:
-        scope = src.modules[: self.depth]
+        # Every instance of one resource has the same module steps: the
+        # module instance is told by their keys.
+        scope = src.module_keys[: self.depth]
         merged = self.merged_by_scope.get(scope)
         if merged is None:
             merged = _merged(index, self.shared_plan, scope, ()) if self.shared_plan else {}
             self.merged_by_scope[scope] = merged
         if self.steps:
-            own = (*[k for _, k in src.modules], src.key)
+            own = (*src.module_keys, src.key)
             memo = (scope, *[own[d] for d in self.steps])
             mine = self.keyed_by_scope.get(memo)
             if mine is None:
@@ -384,12 +396,14 @@ _Entry = tuple[Any, int, Any, Any, "str | None", str]
 
 
 def _merged(
-    index: _InstanceIndex, plan: list[_Entry], scope: Any, own: tuple[tfaddr.Key, ...]
+    index: _InstanceIndex,
+    plan: list[_Entry],
+    keys: tuple[tfaddr.Key, ...],
+    own: tuple[tfaddr.Key, ...],
 ) -> dict[str, str]:
-    """{dependency: via} of the entries of `plan`, for a source in module
-    instance `scope` whose keys are `own`."""
+    """{dependency: via} of the entries of `plan`, for a source in the module
+    instance whose first steps have `keys`, and whose own keys are `own`."""
     merged: dict[str, str] = {}
-    keys = tuple([k for _, k in scope])
     for groups, shared, key, pins, why, via in plan:
         if not own:
             found = index.lookup(groups, keys[:shared], key, pins)
@@ -544,7 +558,7 @@ class _InstanceIndex:
         if not members:
             return []
         shared = _shared_prefix(source.module_path, members[0][0].module_path)
-        prefix = tuple(k for _, k in source.modules[:shared])
+        prefix = source.module_keys[:shared]
         return self.lookup(self.groups(target, shared), prefix, key, pins)
 
     def groups(self, target: str, shared: int) -> _Groups:
@@ -553,7 +567,7 @@ class _InstanceIndex:
         if groups is None:
             groups = {}
             for a, text in self.by_config.get(target, ()):
-                prefix = tuple(k for _, k in a.modules[:shared])
+                prefix = a.module_keys[:shared]
                 every, by_key = groups.setdefault(prefix, ([], {}))
                 every.append(text)
                 by_key.setdefault(a.key, []).append(text)
