@@ -91,10 +91,10 @@ def wanted(job: ValueCheckJob) -> bool:
     from planguard.load import terraform_bytes
     from planguard.speed import fork
 
-    if not fork.available() or not job.checks_beside:
+    if not job.checks_beside:
         return False
-    size = terraform_bytes(job.paths)
-    return size is not None and size >= MIN_BYTES
+    size = terraform_bytes(job.paths)  # a stat per file: asked first
+    return size is not None and size >= MIN_BYTES and fork.available()
 
 
 def start(job: ValueCheckJob) -> ValueCheckChild | None:
