@@ -133,8 +133,10 @@ def _expression(raw: Any) -> tuple[Any, ...] | None:
 
 def _iteration(node: Any, scope: ModulePath) -> _Iter | None:
     for kind, raw in (("for_each", node.for_each_expression), ("count", node.count_expression)):
+        if bytes(raw) == b"null":  # most resources: neither
+            continue
         expr = _expression(raw)
-        if expr is not None or bytes(raw) not in (b"null", b""):
+        if expr is not None or bytes(raw) != b"":
             return _Iter(kind, scope, expr, tuple(reference_list(raw)))
     return None
 
@@ -143,6 +145,9 @@ class ConfigIndex:
     """The configuration's modules, indexed by module path."""
 
     def __init__(self, root: Any) -> None:
+        # A resource's address within its module, by (address, mode) as written.
+        self._locals: dict[tuple[str, str], str | None] = {}
+        self._prefixes: dict[ModulePath, str] = {}
         self.modules: dict[ModulePath, Any] = {}
         self.calls: dict[ModulePath, Any] = {}
         # How each resource (by config address) and module call (by path) iterates.
@@ -245,13 +250,24 @@ class ConfigIndex:
         self._segments[ref] = segs
         return segs
 
-    @staticmethod
-    def _address(path: ModulePath, res: Any) -> str | None:
-        names = [n for n, _ in tfaddr.split(res.address) if n != "data"]
-        if len(names) != 2:
-            return None
-        mode = "data" if res.mode == "data" else "managed"
-        return tfaddr.config_address(path, mode, names[0], names[1])
+    def _address(self, path: ModulePath, res: Any) -> str | None:
+        local = self._locals.get((res.address, res.mode), "")
+        if local == "":
+            names = [n for n, _ in tfaddr.split(res.address) if n != "data"]
+            if len(names) != 2:
+                local = None
+            else:
+                mode = "data" if res.mode == "data" else "managed"
+                local = tfaddr.config_address((), mode, names[0], names[1])
+            self._locals[(res.address, res.mode)] = local
+        return None if local is None else self._prefix(path) + local
+
+    def _prefix(self, path: ModulePath) -> str:
+        """`module.a.module.b.`: the config address prefix of module `path`."""
+        prefix = self._prefixes.get(path)
+        if prefix is None:
+            prefix = self._prefixes[path] = "".join(f"module.{m}." for m in path)
+        return prefix
 
     def _module_level(self, path: ModulePath) -> set[Target]:
         """What a module call's depends_on/count/for_each make every resource in it depend on."""
@@ -411,11 +427,11 @@ class ConfigIndex:
         if root == "data":
             if len(segs) < 3:
                 return frozenset()
-            cfg = tfaddr.config_address(path, "data", segs[1][0], segs[2][0])
+            cfg = f"{self._prefix(path)}data.{segs[1][0]}.{segs[2][0]}"
             return frozenset({(cfg, segs[2][1], (), None)})
         if len(segs) < 2 or segs[0][1] is not None:
             return frozenset()
-        cfg = tfaddr.config_address(path, "managed", segs[0][0], segs[1][0])
+        cfg = f"{self._prefix(path)}{segs[0][0]}.{segs[1][0]}"
         return frozenset({(cfg, segs[1][1], (), None)})
 
     def _module_ref(
