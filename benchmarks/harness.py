@@ -27,6 +27,9 @@ class Run:
     max_rss_kib: int
     status: int
     stderr: str = ""
+    # User and system CPU time of the command and the processes it waited for:
+    # less moved by other work on the machine than the wall time.
+    cpu: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -46,6 +49,10 @@ class Measure:
     @property
     def seconds(self) -> float:
         return _stat([r.seconds for r in self.runs])
+
+    @property
+    def cpu(self) -> float:
+        return _stat([r.cpu for r in self.runs])
 
     @property
     def mib(self) -> float:
@@ -74,11 +81,12 @@ try:
     pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=actions)
 except OSError as e:
     sys.stderr.write(f"{cmd[0]}: {e}\\n")
-    result = "0 0 127"
+    result = "0 0 127 0"
 else:
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
-    result = f"{elapsed!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}"
+    cpu = usage.ru_utime + usage.ru_stime
+    result = f"{elapsed!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu!r}"
 with open(out, "w") as f:
     f.write(result)
 """
@@ -110,9 +118,9 @@ def run_child(
         err.seek(0)
         stderr = err.read()[-4000:].decode(errors="replace")
         fields = result.read().split()
-    if os.waitstatus_to_exitcode(status) != 0 or len(fields) != 3:
+    if os.waitstatus_to_exitcode(status) != 0 or len(fields) != 4:
         return Run(0.0, 0, 125, f"launcher failed: {stderr}")
-    return Run(float(fields[0]), int(fields[1]), int(fields[2]), stderr)
+    return Run(float(fields[0]), int(fields[1]), int(fields[2]), stderr, float(fields[3]))
 
 
 def expand(template: list[str], planguard: list[str], **values: str) -> list[str]:

@@ -89,6 +89,8 @@ def generate(
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = plan_path(label, seed, shape)
     name = label if shape == "gen" else f"{shape} {label}"
+    if seed != 1:
+        name += f" (seed {seed})"
     if path.exists():
         log.append(f"| {name} | cached | | {path.stat().st_size / 1e6:.1f} |")
         return path
@@ -215,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, float | str | bool]] = {}
     rows = [
         "| shape | size | file MB | floor s | floor MiB | planguard s | planguard MiB "
-        "| time ratio | memory ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| time ratio | memory ratio | planguard CPU s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     review_time: dict[tuple[str, str], float] = {}
     pairs: dict[tuple[str, str], tuple[Measure, Measure]] = {}
@@ -233,16 +235,17 @@ def main(argv: list[str] | None = None) -> int:
                 m_ratio = review.mib / floor.mib
                 rows.append(
                     f"{lead}{review.seconds:.2f} | {review.mib:.0f} | {t_ratio:.2f}× | "
-                    f"{m_ratio:.2f}× |"
+                    f"{m_ratio:.2f}× | {review.cpu:.2f} |"
                 )
             else:
-                rows.append(f"{lead}error | | | |")
+                rows.append(f"{lead}error | | | | |")
                 print(f"planguard failed on {shape} {label}: {review.error()}", file=sys.stderr)
             results[f"{shape}-{label}"] = {
                 "file_mb": mb, "floor_s": floor.seconds, "floor_mib": floor.mib,
                 "planguard_ok": review.ok,
                 "planguard_s": review.seconds if review.ok else -1.0,
                 "planguard_mib": review.mib if review.ok else -1.0,
+                "planguard_cpu_s": review.cpu if review.ok else -1.0,
             }  # fmt: skip
 
     hub: dict[int, Measure] = {}
