@@ -532,13 +532,18 @@ def _same_key(index: int | str, key: tfaddr.Key) -> bool:
 
 
 def _change(path: str, address: str, rc: _ResourceChange) -> Change:
-    addr = _parse(path, address, "resource address")
+    return _change_of(path, address, rc, _parse(path, address, "resource address"))
+
+
+def _change_of(path: str, address: str, rc: _ResourceChange, addr: tfaddr.Address) -> Change:
+    """The Change of a resource change whose address parses as `addr`."""
     action, order = _action(path, address, rc)
     if rc.mode is not None and rc.mode not in ("managed", "data"):
         raise InputError(path, f"{address}: mode is neither managed nor data")
     if rc.previous_address is not None:
         _parse(path, rc.previous_address, "previous_address")
     c = rc.change
+    reason = rc.action_reason
     return Change(
         address=address,
         type=addr.type,
@@ -555,10 +560,8 @@ def _change(path: str, address: str, rc: _ResourceChange) -> Change:
         deposed=rc.deposed,
         # A reason code Terraform does not write is input that could carry
         # anything: shown as unknown, never as it is.
-        reason=rc.action_reason
-        if rc.action_reason in REASONS or not rc.action_reason
-        else (UNKNOWN_REASON),
-        replace_paths=tuple(tuple(p) for p in c.replace_paths or ()),
+        reason=reason if not reason or reason in REASONS else UNKNOWN_REASON,
+        replace_paths=tuple(map(tuple, c.replace_paths)) if c.replace_paths else (),
         attributes=Attributes(
             c.before,
             c.after,
@@ -673,16 +676,20 @@ def _changes(
     disagreeing: list[str] = []
     planned, doc.planned_values = doc.planned_values, None
     for i, rc in enumerate(doc.resource_changes or ()):
-        address = _address(path, f"$.resource_changes[{i}]", rc, hcl_keys)
-        change = _change(path, address, rc)
-        if _disagrees(rc, tfaddr.parse(address)):
+        address = rc.address
+        if address is None:
+            address = _address(path, f"$.resource_changes[{i}]", rc, hcl_keys)
+        addr = _parse(path, address, "resource address")
+        change = _change_of(path, address, rc, addr)
+        if _disagrees(rc, addr):
             disagreeing.append(address)
-        ident = (change.address, change.deposed)
+        ident = (address, change.deposed)
         if ident in seen:
-            raise InputError(path, f"duplicate resource change for {change.address}")
+            raise InputError(path, f"duplicate resource change for {address}")
         seen.add(ident)
         changes.append(change)
-        resources.setdefault(change.address, Resource.of(change))
+        if address not in resources:
+            resources[address] = Resource.of(change)
     planned_managed = sum(
         1 for r in _state_resources(planned.root_module if planned else None) if r.mode == "managed"
     )
