@@ -169,7 +169,7 @@ class DependencyGraph:
             assert self._asking is not None
             index = self._index
             found = self._rdeps[node] = [
-                index[a] for a, _ in self._asking.dependents(self._names[node])
+                index[a] for a in self._asking.dependent_addresses(self._names[node])
             ]
         return found
 

@@ -99,6 +99,7 @@ class TerraformEdges(FilledOnRead[Edge]):
         self._reverse: dict[tuple[str, int, tuple[tfaddr.Key, ...]], dict[str, list[str]]] = {}
         self._dep_configs: dict[str, str | None] = {}
         self._plans: dict[str, list[tuple[str, int]]] = {}
+        self._named_in_state: dict[str, tuple[set[str], list[str]]] | None = None
         self._users: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
         self._acyclic: bool | None = None
 
@@ -121,6 +122,18 @@ class TerraformEdges(FilledOnRead[Edge]):
                 if src != address:
                     out[src] = self._of(src)[address]  # type: ignore[index]
         return list(out.items())
+
+    def dependent_addresses(self, address: str) -> list[str]:
+        """The dependents of one instance, as `dependents` gives them, without how."""
+        target = self.instances.parsed.get(address)
+        if target is None:
+            return []
+        out: list[str] = []
+        for cfg, shared in self._sources_of(target):
+            found = self._reverse_of(cfg, shared, target.module_keys[:shared]).get(address)
+            if found:
+                out += found  # an instance is of one config address: no repeats
+        return [src for src in out if src != address] if address in out else out
 
     def _sources_of(self, target: tfaddr.Address) -> list[tuple[str, int]]:
         """The config addresses whose instances may depend on an instance of
@@ -235,13 +248,11 @@ class TerraformEdges(FilledOnRead[Edge]):
                 for target in referenced:
                     named.setdefault(target, set()).add(source)
             modules: dict[str, set[str]] = {}
-            for source, listed in self._state_closure().items():
-                for dep in listed:
-                    cfg_dep = self._dep_config(dep)
-                    if cfg_dep is None:
-                        modules.setdefault(dep, set()).add(source)
-                    else:
-                        named.setdefault(cfg_dep, set()).add(source)
+            for source, (targets, whole) in self._state_configs().items():
+                for target in targets:
+                    named.setdefault(target, set()).add(source)
+                for dep in whole:
+                    modules.setdefault(dep, set()).add(source)
             self._users = (named, modules)
         named, modules = self._users
         found = set(named.get(cfg, ()))
@@ -279,16 +290,30 @@ class TerraformEdges(FilledOnRead[Edge]):
         """(config address, config addresses its instances' edges may lead to)."""
         graph: list[tuple[str, Iterable[str]]] = list(self._referenced.items())
         by_config = self.instances.by_config
-        for source, listed in self._state_closure().items():
-            into: set[str] = set()
-            for dep in listed:
-                cfg_dep = self._dep_config(dep)
-                if cfg_dep is None:
-                    into.update(cfg for cfg in by_config if cfg.startswith(dep + "."))
-                else:
-                    into.add(cfg_dep)
-            graph.append((source, into))
+        for source, (targets, whole) in self._state_configs().items():
+            graph.append((source, targets))
+            for dep in whole:
+                graph.append((source, [cfg for cfg in by_config if cfg.startswith(dep + ".")]))
         return graph
+
+    def _state_configs(self) -> dict[str, tuple[set[str], list[str]]]:
+        """For each config address, the config addresses its prior state names,
+        and the modules it names whole (`module.x`)."""
+        if self._named_in_state is None:
+            named: dict[str, tuple[set[str], list[str]]] = {}
+            dep_config = self._dep_config
+            for source, listed in self._state_closure().items():
+                targets: set[str] = set()
+                whole: list[str] = []
+                for dep in listed:
+                    cfg_dep = dep_config(dep)
+                    if cfg_dep is None:
+                        whole.append(dep)
+                    else:
+                        targets.add(cfg_dep)
+                named[source] = (targets, sorted(whole))
+            self._named_in_state = named
+        return self._named_in_state
 
     # -- the full list ----------------------------------------------------------------
 
