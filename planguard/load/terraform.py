@@ -192,7 +192,10 @@ class _StateModule(Struct, gc=False):
 
 
 class _StateValues(Struct, gc=False):
-    root_module: _StateModule | None = None
+    # The module trees (prior state, planned values, configuration) are kept
+    # as raw JSON by the first decode and read one at a time after it (see
+    # _Trees): the plan file's pages are not all held at once with them.
+    root_module: Raw = _NULL
 
 
 class _State(Struct, gc=False):
@@ -234,7 +237,7 @@ class _CfgModule(Struct, gc=False):
 
 
 class _Config(Struct, gc=False):
-    root_module: _CfgModule | None = None
+    root_module: Raw = _NULL
 
     def __post_init__(self) -> None:
         _made.config += 1
@@ -246,7 +249,7 @@ class _PlannedModule(Struct, gc=False):
 
 
 class _PlannedValues(Struct, gc=False):
-    root_module: _PlannedModule | None = None
+    root_module: Raw = _NULL
 
     def __post_init__(self) -> None:
         _made.planned += 1
@@ -286,6 +289,60 @@ class _PlanDoc(Struct, gc=False):
 
 
 _decoder = msgspec.json.Decoder(_PlanDoc, dec_hook=_scalar)
+_state_tree = msgspec.json.Decoder(_StateModule | None)
+_planned_tree = msgspec.json.Decoder(_PlannedModule | None)
+_config_tree = msgspec.json.Decoder(_CfgModule | None)
+
+
+class _Trees:
+    """A plan's module trees, each decoded from its raw JSON on its own.
+
+    The first decode keeps them raw: it then holds the resource changes'
+    records and the mapped file's pages, not every record of the plan too
+    (peak at 50k resources: 430 -> ~360 MiB). Each tree is then read with
+    the file's pages let go of before and after, so at most one tree's pages
+    are held: planned values only to be counted, prior state and the
+    configuration (only when edges are wanted) for good.
+    """
+
+    def __init__(self, path: str, doc: _PlanDoc, data: Buffer, with_edges: bool) -> None:
+        planned = doc.planned_values
+        tree = self._read(path, _planned_tree, planned, "$.planned_values.root_module")
+        self.planned_managed = sum(1 for r in _state_resources(tree) if r.mode == "managed")
+        del tree
+        mapped.release(data)
+        values = doc.prior_state.values if doc.prior_state else None
+        where = "$.prior_state.values.root_module"
+        self.state = _state_resources(self._read(path, _state_tree, values, where))
+        mapped.release(data)
+        self.config: _CfgModule | None = None
+        if with_edges:
+            where = "$.configuration.root_module"
+            self.config = self._read(path, _config_tree, doc.configuration, where)
+            mapped.release(data)
+
+    @staticmethod
+    def _read(
+        path: str,
+        decoder: msgspec.json.Decoder[Any],
+        part: _PlannedValues | _StateValues | _Config | None,
+        where: str,
+    ) -> Any:
+        if part is None:
+            return None
+        try:
+            return decoder.decode(part.root_module)
+        except msgspec.ValidationError as exc:
+            # Worded as if the whole plan had been decoded at once.
+            text = str(exc)
+            if " - at `$" in text:
+                text = text.replace(" - at `$", f" - at `{where}", 1)
+            else:
+                text = f"{text} - at `{where}`"
+            raise InputError(path, f"not a valid Terraform plan: {text}") from None
+        except RecursionError:
+            raise InputError(path, "JSON nested too deeply") from None
+
 
 # Reading a plan's top level again to look for a key said twice (files.duplicate_top_level_key)
 # costs about half a decode: 60-80 ms at 10k resources (59 MB), 0.3 s at 50k (the
@@ -360,6 +417,7 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
         raise InputError(path, "JSON nested too deeply") from None
     _refuse_repeated_keys(path, doc, data)
     mapped.release(data)  # the model is built without the file's pages
+    trees = _Trees(path, doc, data, with_edges)
     format_version = _value(doc.format_version)
     if format_version is not None:
         check_format_version(path, format_version)
@@ -372,7 +430,7 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
         notes.append(_REDACTED)
     elif format_version is None:
         notes.append(_NO_FORMAT_VERSION)
-    return _build(path, doc, with_edges, notes)
+    return _build(path, doc, trees, with_edges, notes)
 
 
 _READERS_DISAGREE = "JSON readers disagree on which value counts"
@@ -595,7 +653,7 @@ def _is_sensitive(raw: Raw) -> bool:
 
 
 def _build(
-    path: str, doc: _PlanDoc, with_edges: bool = True, notes: list[str] | None = None
+    path: str, doc: _PlanDoc, trees: _Trees, with_edges: bool = True, notes: list[str] | None = None
 ) -> Plan:
     """The Plan of a decoded document."""
     # Parts of the document are let go as soon as they are read: on a 50k
@@ -604,20 +662,18 @@ def _build(
     hcl_keys = _hcl_keys(_value(doc.terraform_version))
     errored = bool(_value(doc.errored))
     rc_given = doc.resource_changes is not None
-    changes, resources, planned_managed, disagreeing = _changes(path, doc, hcl_keys)
+    changes, resources, disagreeing = _changes(path, doc, hcl_keys, trees.planned_managed)
+    planned_managed = trees.planned_managed
     doc.resource_changes = []
 
-    state = _state_resources(
-        doc.prior_state.values.root_module if doc.prior_state and doc.prior_state.values else None
-    )
+    state = trees.state
     _add_state_only(path, state, resources)
 
     drift, drift_notes = _drift(path, doc, hcl_keys, resources)
     doc.resource_drift = []
     outputs = _outputs(doc.output_changes)
 
-    config = doc.configuration.root_module if doc.configuration else None
-    edges = tfedges.edges(path, config, resources, state) if with_edges else []
+    edges = tfedges.edges(path, trees.config, resources, state) if with_edges else []
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"
@@ -665,16 +721,16 @@ def _build(
 
 
 def _changes(
-    path: str, doc: _PlanDoc, hcl_keys: bool
-) -> tuple[list[Change], dict[str, Resource], int, list[str]]:
-    """The resource changes, a resource for each changed address, how many
-    managed resources planned_values lists, and the addresses of changes
-    that disagree with their own parts; lets go of the planned values."""
+    path: str, doc: _PlanDoc, hcl_keys: bool, planned_managed: int
+) -> tuple[list[Change], dict[str, Resource], list[str]]:
+    """The resource changes, a resource for each changed address, and the
+    addresses of changes that disagree with their own parts; lets go of the
+    planned values (`planned_managed`: how many managed resources they list)."""
     changes: list[Change] = []
     resources: dict[str, Resource] = {}
     seen: set[tuple[str, str | None]] = set()
     disagreeing: list[str] = []
-    planned, doc.planned_values = doc.planned_values, None
+    doc.planned_values = None
     for i, rc in enumerate(doc.resource_changes or ()):
         address = rc.address
         if address is None:
@@ -690,12 +746,9 @@ def _changes(
         changes.append(change)
         if address not in resources:
             resources[address] = Resource.of(change)
-    planned_managed = sum(
-        1 for r in _state_resources(planned.root_module if planned else None) if r.mode == "managed"
-    )
     if doc.resource_changes is None and planned_managed:
         raise InputError(path, "plan lists planned resources but has no resource_changes")
-    return changes, resources, planned_managed, disagreeing
+    return changes, resources, disagreeing
 
 
 def _drift(
