@@ -9,6 +9,7 @@ review processes never inherit it.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -82,6 +83,9 @@ def key(options: ServeOptions, env: MutableMapping[str, str] | None = None) -> b
 
 def main(options: ServeOptions) -> int:
     """Check the settings, then serve until stopped (SIGINT/SIGTERM)."""
+    # The command line pauses the cyclic collector for one-shot commands; a
+    # server runs for weeks and must collect its cycles.
+    gc.enable()
     try:
         import uvicorn
 
