@@ -299,7 +299,7 @@ def review(
 def _columns(output: str | None = None) -> int:
     """The terminal report's width: COLUMNS, else the terminal's when stdout is
     one, else the fixed width of piped output."""
-    from planguard.report.terminal import width
+    from planguard.report.width import width
 
     to_tty = (output is None or output == "-") and sys.stdout.isatty()
     return width(os.environ, os.get_terminal_size(sys.stdout.fileno()).columns if to_tty else None)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from planguard.facts import DestructiveRow
@@ -67,11 +68,13 @@ def lead_fixes(review: Review) -> list[Fix]:
     moved block), the most undone first: a reviewer's best answer is often
     the fix, not an approval."""
     destructive = {(pr.plan.source, c.address) for pr in review.plans for c in pr.plan.destructive}
+    per_plan = Counter(plan for plan, _ in destructive)
     fixes = []
     for f in review.verdict.kept:
+        if not f.suggestion:
+            continue
         undone = {(f.plan, a) for a, action in f.changes if action in ("delete", "replace")}
-        if f.suggestion and undone & destructive:
-            total = sum(1 for plan, _ in destructive if plan == f.plan)
-            fixes.append(Fix(f, len(undone & destructive), total))
+        if undone & destructive:
+            fixes.append(Fix(f, len(undone & destructive), per_plan[f.plan]))
     fixes.sort(key=lambda fix: (-fix.undone, fix.finding.sort_key))
     return fixes[:LEAD_FIXES]

@@ -6,7 +6,6 @@ Fits one screen for a typical plan; `--verbose` lists everything.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -20,6 +19,7 @@ from planguard.findings import Severity
 from planguard.report.common import counts_row, destructive_rows, lead_fixes, proceed
 from planguard.report.markdown_text import plural
 from planguard.report.visible import elide, show_hidden
+from planguard.report.width import WIDTH
 from planguard.review import PlanReview, Review
 
 if TYPE_CHECKING:
@@ -50,17 +50,6 @@ ALWAYS_COUNTED = ("create", "update", "replace", "delete")
 TOP_ROWS = 15
 _MAX_WIDTH = {"why": 28, "data": 12, "protection": 18}
 TOP_FINDINGS = 20
-# Piped output is as wide as before, so logs and snapshots do not depend on
-# the terminal it was run from; a terminal (or COLUMNS) sets the width, down to 80.
-WIDTH = 150
-MIN_WIDTH = 80
-
-
-def width(env: Mapping[str, str], tty_columns: int | None) -> int:
-    """The report's width: COLUMNS, else the terminal's, else WIDTH; never below 80."""
-    text = env.get("COLUMNS", "")
-    columns = int(text) if text.isdigit() else tty_columns
-    return max(MIN_WIDTH, columns) if columns else WIDTH
 
 
 def render(
