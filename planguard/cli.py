@@ -74,11 +74,11 @@ def _main(argv: list[str]) -> int:
     except ModuleNotFoundError:  # older typer releases depend on click itself
         from click import ClickException  # type: ignore[assignment, unused-ignore]
 
-    from planguard.commands import app
+    from planguard.commands import app_for
     from planguard.errors import PlanguardError
 
     try:
-        result = app(args=argv, prog_name="planguard", standalone_mode=False)
+        result = app_for(argv)(args=argv, prog_name="planguard", standalone_mode=False)
     except PlanguardError as exc:
         return fail(str(exc), exc.exit_code)
     except typer.Exit as exc:

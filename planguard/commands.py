@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from planguard.model import Plan
     from planguard.registry import Check
 
-app = typer.Typer(
+_SETTINGS = dict(
     name="planguard",
     help="Review infrastructure plans before they merge: what is destroyed or replaced, "
     "what depends on it, and a gate that blocks risky changes.",
@@ -31,6 +31,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app as `argv` needs it: only the command it names (typer turns
+    every registered command into a click command at each start, ~25 ms for
+    all of them), or all of them for `--help` and anything unknown."""
+    from typer.main import get_command_name
+
+    name = argv[0] if argv else None
+    named = [
+        info
+        for info in app.registered_commands
+        if (info.name or get_command_name(info.callback.__name__ if info.callback else "")) == name
+    ]
+    if not named:
+        return app
+    one = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
+    one.registered_callback = app.registered_callback  # a group still: `planguard NAME ...`
+    one.registered_commands = named
+    return one
 
 
 class ReviewFormat(StrEnum):

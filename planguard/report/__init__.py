@@ -28,10 +28,9 @@ def render(
     match fmt:
         case Format.TERMINAL:
             from planguard.report import terminal
+            from planguard.report.width import WIDTH
 
-            return terminal.render(
-                review, verbose=verbose, color=color, columns=columns or terminal.WIDTH
-            )
+            return terminal.render(review, verbose=verbose, color=color, columns=columns or WIDTH)
         case Format.MARKDOWN:
             from planguard.report import markdown
 
