@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # How runs of one command are summed up: "min" (the default) is the run least
 # disturbed by anything else the machine did, "median" the typical one.
@@ -138,3 +140,40 @@ def warm(path: str) -> None:
     with open(path, "rb") as f:
         while f.read(1 << 24):
             pass
+
+
+# Run by planguard's interpreter: True when the planguard it imports is not the
+# installed copy in its site-packages (an editable install, or a source tree).
+_EDITABLE = (
+    "import sysconfig, planguard\n"
+    "lib = sysconfig.get_paths()['purelib']\n"
+    "print(not planguard.__file__.startswith(lib))\n"
+)
+
+
+def editable_warning(planguard: list[str]) -> str | None:
+    """A warning when `planguard` is an editable install: its import hook costs
+    every start ~20 ms that an installed copy (what users run) does not pay."""
+    script = Path(planguard[0])
+    python = None
+    if len(planguard) > 1 and "python" in script.name:
+        python = str(script)
+    elif script.is_file():
+        first = script.read_bytes()[:200].split(b"\n", 1)[0]
+        if first.startswith(b"#!"):
+            python = first[2:].decode(errors="replace").strip().split()[0]
+    if python is None:
+        return None
+    try:
+        out = subprocess.run(
+            [python, "-I", "-c", _EDITABLE], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.stdout.strip() != "True":
+        return None
+    return (
+        "note: this planguard is an editable install; its import hook adds ~20 ms to every "
+        "start that users do not pay. Measure an installed copy: python -m venv /tmp/pgb && "
+        "/tmp/pgb/bin/pip install . && /tmp/pgb/bin/python benchmarks/run.py"
+    )

@@ -212,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--repeat must be at least 1")
     harness.STAT["name"] = args.stat
     planguard = shlex.split(args.planguard)
+    warning = harness.editable_warning(planguard)
+    if warning:
+        print(warning, file=sys.stderr)
 
     gen_log = ["| plan | generate s | generate MiB | file MB |", "|---|---:|---:|---:|"]
     results: dict[str, dict[str, float | str | bool]] = {}

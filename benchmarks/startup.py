@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import CHILD_ENV, Measure, run_child
+from harness import CHILD_ENV, Measure, editable_warning, run_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--planguard", default=str(Path(sys.executable).parent / "planguard"))
     ap.add_argument("--repeat", type=int, default=10)
     args = ap.parse_args(argv)
+    warning = editable_warning(shlex.split(args.planguard))
+    if warning:
+        print(warning, file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="planguard-small-") as tmp:
         plan = str(Path(tmp) / "small10.json")
         gen = [sys.executable, str(HERE / "gen_plan.py"), "--resources", "10", "-q", "-o", plan]
