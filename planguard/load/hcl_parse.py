@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from planguard.errors import InputError
+from planguard.load import hcl_cache
+from planguard.load.hcl_cache import Block
 from planguard.load.hcl_values import normalise, ref_list, references, unquote, value
 
 ModulePath = tuple[str, ...]
@@ -182,12 +183,13 @@ def inline_ignores(lines: list[str], header: int, end: int) -> tuple[tuple[str, 
 # -- parsing -----------------------------------------------------------------
 
 
-def _parse(path: str, text: str) -> Any:
-    import hcl2  # 100+ ms to import: only when .tf sources are read
+def _parse(path: str, text: str, cache: hcl_cache.ParseCache) -> Any:
+    import hcl2  # 50+ ms to import: only when a .tf file is not in the cache
     from lark.exceptions import LarkError
 
     try:
-        return hcl2.parses(text)
+        # What hcl2.parses does, with the parser from the cache (newline: lark issue 237).
+        return hcl2.transform(hcl_cache.parser(cache).parse(text + "\n"))
     except (LarkError, ValueError) as exc:  # parse errors, and transform errors (VisitError)
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
@@ -229,22 +231,44 @@ def _problem(exc: Exception) -> str:
     return f"not valid HCL ({type(exc).__name__})"
 
 
-def _blocks(start: Any) -> Iterable[tuple[list[str], Any, int, int]]:
+def _recorded(labels: list[str]) -> bool:
+    """Whether `_read_block` records a block with these labels (it skips the others)."""
+    kind, n = labels[0] if labels else "", len(labels)
+    if kind in ("resource", "data"):
+        return n == 3
+    if kind in ("module", "output"):
+        return n == 2
+    return kind in ("locals", "moved", "removed", "import")
+
+
+def _blocks(start: Any) -> list[Block]:
+    """The top-level blocks of a parsed file that a review reads: labels, serialised
+    body, first and last line."""
     from hcl2.rules.base import BlockRule
-
-    for child in start.body.children:
-        if isinstance(child, BlockRule):
-            labels = [unquote(str(label.serialize())) for label in child.labels]
-            meta = child._meta  # lark positions; python-hcl2 has no public accessor
-            yield labels, child, getattr(meta, "line", 0), getattr(meta, "end_line", 0)
-
-
-def _body(block: Any) -> dict[str, Any]:
     from hcl2.utils import SerializationOptions
 
     options = SerializationOptions(with_comments=False, preserve_heredocs=False)
-    body: dict[str, Any] = block.body.serialize(options)  # python-hcl2 types it Any
-    return body
+    out: list[Block] = []
+    for child in start.body.children:
+        if isinstance(child, BlockRule):
+            labels = [unquote(str(label.serialize())) for label in child.labels]
+            if not _recorded(labels):
+                continue
+            meta = child._meta  # lark positions; python-hcl2 has no public accessor
+            body: dict[str, Any] = child.body.serialize(options)  # python-hcl2 types it Any
+            out.append((labels, body, getattr(meta, "line", 0), getattr(meta, "end_line", 0)))
+    return out
+
+
+def parsed(path: str, raw: bytes, text: str) -> list[Block]:
+    """The top-level blocks of file `path` (`raw`, decoded as `text`), parsed once per content."""
+    cache = hcl_cache.shared()
+    key = cache.key(raw)
+    found = cache.get(key) if key is not None else None
+    if found is not None:
+        return found
+    blocks = _blocks(_parse(path, text, cache))
+    return cache.put(key, blocks) if key is not None else blocks
 
 
 def _lifecycle(body: dict[str, Any]) -> Lifecycle:
@@ -286,8 +310,8 @@ def _read_module(
         except UnicodeDecodeError as exc:
             raise InputError(file, f"not UTF-8 text (bad byte at offset {exc.start})") from None
         lines = text.splitlines()
-        for labels, block, line, end in _blocks(_parse(file, text)):
-            _read_block(source, config, module, file, lines, labels, block, line, end, chain)
+        for labels, body, line, end in parsed(file, raw, text):
+            _read_block(source, config, module, file, lines, labels, body, line, end, chain)
 
 
 def _read_block(
@@ -297,7 +321,7 @@ def _read_block(
     file: str,
     lines: list[str],
     labels: list[str],
-    block: Any,
+    raw: dict[str, Any],
     line: int,
     end: int,
     chain: tuple[str, ...],
@@ -306,25 +330,24 @@ def _read_block(
     kind = labels[0]
     path = module.path
     if kind in ("resource", "data") and len(labels) == 3:
-        res = _resource(module, file, lines, labels, block, line, end)
+        res = _resource(module, file, lines, labels, raw, line, end)
         module.resources[res.local_address] = res
     elif kind == "module" and len(labels) == 2:
-        _module_call(source, config, module, file, lines, labels[1], block, line, end, chain)
+        _module_call(source, config, module, file, lines, labels[1], raw, line, end, chain)
     elif kind == "output" and len(labels) == 2:
-        body = {k: value(v) for k, v in _body(block).items()}
+        body = {k: value(v) for k, v in raw.items()}
         module.outputs[labels[1]] = references(body.get("value")) + ref_list(
             body.get("depends_on", [])
         )
     elif kind == "locals":
-        for k, v in _body(block).items():
+        for k, v in raw.items():
             module.locals[k] = references(value(v))
     elif kind == "moved":
-        body = {k: value(v) for k, v in _body(block).items()}
+        body = {k: value(v) for k, v in raw.items()}
         frm, to = ref_list(body.get("from", "")), ref_list(body.get("to", ""))
         if frm and to and frm[0] and to[0]:
             config.moved.append(Moved(_scoped(path, frm[0]), _scoped(path, to[0]), file, line))
     elif kind == "removed":
-        raw = _body(block)
         body = {k: value(v) for k, v in raw.items()}
         frm = ref_list(body.get("from", ""))
         lc = body.get("lifecycle") or [{}]
@@ -332,7 +355,7 @@ def _read_block(
         if frm and frm[0]:
             config.removed.append(Removed(_scoped(path, frm[0]), destroy is not False, file, line))
     elif kind == "import":
-        body = {k: value(v) for k, v in _body(block).items()}
+        body = {k: value(v) for k, v in raw.items()}
         to = ref_list(body.get("to", ""))
         if to and to[0]:
             config.imports.append(Import(_scoped(path, normalise(to[0])), file, line))
@@ -343,12 +366,12 @@ def _resource(
     file: str,
     lines: list[str],
     labels: list[str],
-    block: Any,
+    raw: dict[str, Any],
     line: int,
     end: int,
 ) -> ResourceBlock:
     """A `resource` or `data` block: its literal arguments, meta-arguments and references."""
-    body = _body(block)
+    body = raw
     mode = "data" if labels[0] == "data" else "managed"
     attrs = {k: value(v) for k, v in body.items() if k not in _META_KEYS}
     count = value(body.get("count")) if "count" in body else None
@@ -382,7 +405,7 @@ def _module_call(
     file: str,
     lines: list[str],
     name: str,
-    block: Any,
+    raw: dict[str, Any],
     line: int,
     end: int,
     chain: tuple[str, ...],
@@ -390,7 +413,7 @@ def _module_call(
     """A `module` block: the call, and the called module's own blocks when its
     source is a local directory inside the repository (else a note says why not)."""
     path = module.path
-    body = {k: value(v) for k, v in _body(block).items()}
+    body = {k: value(v) for k, v in raw.items()}
     src = body.get("source", "")
     src = src if isinstance(src, str) else ""
     call = ModuleCall(
