@@ -9,7 +9,8 @@ read from the raw lines around the block header. Values, and the references
 in them, are read by planguard.load.hcl_values.
 
 Sources come from a `Source` (the working tree or a git commit), so the
-same reader serves both sides of a prediction.
+same reader serves both sides of a prediction. A file's blocks are parsed
+once per content and kept between runs (planguard.load.hcl_cache).
 """
 
 from __future__ import annotations
