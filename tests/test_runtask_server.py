@@ -799,3 +799,20 @@ def test_uvicorn_verification_health_and_review_processes_without_the_key(
     events = [line["event"] for line in lines if "logger" not in line]
     assert events[:2] == ["settings", "server_started"]
     assert "verification_request" in events and events[-1] == "server_stopped"
+
+
+def test_the_server_collects_its_cycles_though_the_command_line_paused_the_collector() -> None:
+    """`planguard serve` runs inside the pause every command starts with; a
+    server living for weeks must collect its cyclic garbage all the same."""
+    import gc
+
+    from planguard.errors import UsageError
+    from planguard.runtask.serve import ServeOptions, main
+
+    gc.disable()
+    try:
+        with pytest.raises(UsageError):
+            main(ServeOptions(workers=0))  # refused after the collector is back on
+        assert gc.isenabled()
+    finally:
+        gc.enable()

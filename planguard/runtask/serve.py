@@ -9,7 +9,6 @@ review processes never inherit it.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from planguard.errors import UsageError
+from planguard.speed import collector
 
 DEFAULT_KEY_ENV = "PLANGUARD_HMAC_KEY"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
@@ -83,9 +83,7 @@ def key(options: ServeOptions, env: MutableMapping[str, str] | None = None) -> b
 
 def main(options: ServeOptions) -> int:
     """Check the settings, then serve until stopped (SIGINT/SIGTERM)."""
-    # The command line pauses the cyclic collector for one-shot commands; a
-    # server runs for weeks and must collect its cycles.
-    gc.enable()
+    collector.on()  # the command line paused it, as for one-shot commands
     try:
         import uvicorn
 

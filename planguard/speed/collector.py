@@ -45,3 +45,9 @@ def freeze() -> None:
     """Move everything alive now out of the collector's sight for good (a
     worker process whose plan outlives every collection)."""
     gc.freeze()
+
+
+def on() -> None:
+    """The collector on for good: a long-running process (the run task server)
+    started from a command that pauses it must collect its cycles."""
+    gc.enable()
