@@ -37,6 +37,8 @@ from typing import Any
 import msgspec
 
 import planguard
+from planguard.speed.cachedir import root
+from planguard.speed.cachedir import usable as _usable
 
 # A block as hcl_parse reads it: labels, serialised body, first line, last line.
 Block = tuple[list[str], dict[str, Any], int, int]
@@ -61,35 +63,6 @@ _decoder = msgspec.msgpack.Decoder(_Entry)
 
 
 # -- where ---------------------------------------------------------------------
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def root() -> str | None:
-    """The cache's base directory, or None when caching is off."""
-    if os.environ.get("PLANGUARD_NO_CACHE", "") not in ("", "0"):
-        return None
-    explicit = os.environ.get("PLANGUARD_CACHE_DIR")
-    if explicit:
-        return explicit
-    if _in_ci():
-        return None  # CI runs cold unless told where a cache is
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "planguard")
-
-
-def _usable(directory: str) -> bool:
-    """Create `directory` (private); usable when writable and nobody else's to write."""
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        st = os.stat(directory)
-    except OSError:
-        return False
-    if hasattr(os, "geteuid") and (st.st_uid != os.geteuid() or st.st_mode & 0o022):
-        return False  # someone else could plant entries
-    return os.access(directory, os.W_OK | os.X_OK)
 
 
 # -- keys ----------------------------------------------------------------------

@@ -3,20 +3,20 @@
 The template is planguard/report/templates/comment.md.j2; its filters are
 those of planguard.report.markdown_text. Compiling it takes ~60 ms, loading
 it compiled ~1 ms, so compiled templates are cached on disk between runs
-(under $XDG_CACHE_HOME, else ~/.cache); a cache that cannot be used is no
-cache, never an error.
+(planguard.speed.cachedir says where and when); a cache that cannot be used
+is no cache, never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from functools import cache
 from typing import TypedDict
 
 import jinja2
 
 from planguard.report.markdown_text import code_block, md_code, md_escape, plural
+from planguard.speed import cachedir
 
 
 class _EnvOptions(TypedDict):
@@ -57,16 +57,11 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiling the comment template takes ~60 ms, loading it compiled ~1 ms."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "planguard", "templates")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return None
-    return _BytecodeCache(directory)
+    """Compiling the comment template takes ~60 ms, loading it compiled ~1 ms.
+    Compiled templates are code: kept only where planguard.speed.cachedir
+    allows (the user's own private directory, off in CI unless named)."""
+    directory = cachedir.subdir("templates")
+    return _BytecodeCache(directory) if directory is not None else None
 
 
 @cache
