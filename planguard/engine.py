@@ -117,7 +117,7 @@ def run(request: Request) -> Review:
         trusted = replace(trusted, ack_files=())
     if trust.local:
         verdict = judge(reviews, checks, cfg, _acks(trusted))
-        return Review(reviews, verdict, cfg, checks, plan_keys=keys)
+        return Review(reviews, verdict, cfg, checks, plan_keys=keys, acks_apply=request.use_acks)
 
     from planguard import ignores
 
@@ -132,7 +132,9 @@ def run(request: Request) -> Review:
         merged = judge(reviews, checks, merged_cfg, _acks(head), inline=head_ignores)
         report = replace(report, weakened=len(weak), if_merged=merged)
     verdict.notes[:0] = report.notes()
-    return Review(reviews, verdict, cfg, checks, trust=report, plan_keys=keys)
+    return Review(
+        reviews, verdict, cfg, checks, trust=report, plan_keys=keys, acks_apply=request.use_acks
+    )
 
 
 def review(

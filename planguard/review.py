@@ -92,6 +92,9 @@ class Review:
     trust: TrustReport = field(default_factory=TrustReport)
     # Each plan's name in acknowledgements (its path in the repository), by source.
     plan_keys: dict[str, str] = field(default_factory=dict)
+    # False where no acknowledgement counts (the run task): reports then do not
+    # suggest one.
+    acks_apply: bool = True
 
     @property
     def predicted(self) -> bool:

@@ -233,6 +233,20 @@ def test_destructive_redacted_plan_fails_with_one_outcome_per_finding(
     assert result.markdown.startswith("<!-- planguard-report -->\n### ⛔ planguard: blocked")
 
 
+def test_the_report_of_a_blocked_run_never_suggests_an_acknowledgement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No acknowledgement counts in a run task: its report says what does."""
+    result = review_fixture("redacted-incident-env-recreated.json", tmp_path, monkeypatch)
+    assert result.status == "failed"
+    assert "planguard ack" not in result.markdown
+    assert "second person acknowledge" not in result.markdown
+    assert "add the block above and plan again, or fix the findings below and plan again." in (
+        result.markdown
+    )
+    assert "This review takes no acknowledgements" in result.markdown
+
+
 def test_tags_only_redacted_plan_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = review_fixture("redacted-tag-only.json", tmp_path, monkeypatch)
     assert (result.status, result.outcomes, result.error) == ("passed", [], None)

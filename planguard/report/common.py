@@ -44,12 +44,20 @@ def proceed(review: Review) -> str:
     fix = ""
     if fixes:
         fix = f"add the block{'s' if len(fixes) > 1 else ''} above and plan again, or "
+    if not review.acks_apply:
+        return f"To proceed: {fix}fix the findings{approvals} and plan again. {NO_ACKS}"
     return (
         f"To proceed: {fix}fix the findings{approvals}, or have a second person acknowledge "
         f"exactly these findings (planguard ack {plans} --by NAME --reason WHY); in CI an "
         "acknowledgement counts once it is on the base branch."
     )
 
+
+# Where no acknowledgement counts (the run task), what the report says instead.
+NO_ACKS = (
+    "This review takes no acknowledgements: what passes is set by its policy, which is not "
+    "the workspace's."
+)
 
 LEAD_FIXES = 3  # "Likely cause and fix" entries above everything else
 

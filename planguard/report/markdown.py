@@ -27,7 +27,7 @@ import jinja2
 from planguard.facts import COUNT_WORD, DestructiveRow, action_label
 from planguard.findings import Finding, Severity
 from planguard.model import Action, Change
-from planguard.report.common import Fix, counts_row, destructive_rows, lead_fixes
+from planguard.report.common import NO_ACKS, Fix, counts_row, destructive_rows, lead_fixes
 
 # `x as x`: still importable from here, where they lived before their own modules.
 from planguard.report.markdown_env import _bytecode_cache as _bytecode_cache
@@ -326,6 +326,7 @@ def _render(
     suppressed = shared.suppressed
     chunks = _template().generate(
         marker=MARKER,
+        no_acks=NO_ACKS,
         review=review,
         verdict=v,
         headline=shared.headline,
