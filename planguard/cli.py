@@ -20,9 +20,9 @@ EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 def one_line(text: str) -> str:
     """Messages go to logs and terminals: no newlines, control or invisible characters."""
-    from planguard.report.visible import show_hidden
+    from planguard.report.visible import printable
 
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in show_hidden(text))
+    return printable(text)
 
 
 def fail(message: str, code: int) -> int:

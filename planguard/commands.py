@@ -409,7 +409,7 @@ def graph(
     """Print the dependency graph (an arrow A → B: B depends on A, so a change to A reaches B)."""
     from planguard.graph import DependencyGraph
     from planguard.report import graph as graph_report
-    from planguard.report.visible import show_hidden
+    from planguard.report.visible import printable
 
     loaded = _load([plan], max_size)
     out = []
@@ -419,8 +419,7 @@ def graph(
         if only is not None and not only:
             # Still a valid (empty) graph on stdout, for whatever reads it.
             note = f"{p.source}: nothing is destroyed or replaced; the impacted graph is empty"
-            note = "".join(c if c.isprintable() else repr(c)[1:-1] for c in show_hidden(note))
-            sys.stderr.write(f"planguard: {note}\n")
+            sys.stderr.write(f"planguard: {printable(note)}\n")
         if format is GraphFormat.json:
             out.append(graph_report.to_json(g, only))
         elif format is GraphFormat.mermaid:

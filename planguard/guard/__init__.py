@@ -94,9 +94,7 @@ def _command(argv: list[str], out: TextIO, err: TextIO) -> int:
 
         return logcmd.main(argv[1:], out)
     except PlanguardError as exc:
-        err.write(f"planguard: error: {_one_line(str(exc))}\n")
+        from planguard.report.visible import escape_controls
+
+        err.write(f"planguard: error: {escape_controls(str(exc))}\n")
         return exc.exit_code
-
-
-def _one_line(text: str) -> str:
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from planguard import engine, trust
 from planguard.errors import InputError
 from planguard.report.common import counts_row, destructive_rows, proceed
-from planguard.report.visible import elide, show_hidden
+from planguard.report.visible import elide, printable
 from planguard.review import PlanReview, Review
 
 SHOWN_ROWS = 10  # destroyed or replaced resources listed
@@ -176,5 +176,4 @@ def _approved(result: Review) -> str | None:
 def plain(text: str) -> str:
     """One line a terminal and an agent's context show as it is: bounded, no
     control or invisible characters."""
-    shown = show_hidden(elide(text, 300))
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in shown)
+    return printable(elide(text, 300))

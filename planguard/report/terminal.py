@@ -16,9 +16,10 @@ from rich.text import Text
 
 from planguard.facts import COUNT_WORD, DestructiveRow
 from planguard.findings import Severity
+from planguard.report import visible
 from planguard.report.common import counts_row, destructive_rows, lead_fixes, proceed
 from planguard.report.markdown_text import plural
-from planguard.report.visible import elide, show_hidden
+from planguard.report.visible import elide
 from planguard.report.width import WIDTH
 from planguard.review import PlanReview, Review
 
@@ -34,8 +35,7 @@ def escape(text: str) -> str:
 
 def printable(text: str) -> str:
     """No escape sequences, and no character a person cannot see, on a terminal."""
-    text = show_hidden(elide(text))
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return visible.printable(elide(text))
 
 
 STYLE = {

@@ -25,6 +25,19 @@ def show_hidden(text: str) -> str:
     return _HIDDEN.sub(lambda m: f"\\u{{{ord(m.group()):04X}}}", text)
 
 
+def escape_controls(text: str) -> str:
+    """`text` with every character that is not printable (newlines, escape
+    sequences, other controls) written as Python writes it in a string: one
+    line, nothing that moves a cursor or recolours a terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def printable(text: str) -> str:
+    """`text` as a person may safely be shown it on one line: invisible and
+    reordering characters shown (show_hidden), controls escaped."""
+    return escape_controls(show_hidden(text))
+
+
 def elide(text: str, limit: int = 1000) -> str:
     """`text` bounded to about `limit` characters, cut in the middle with its
     length said, so that what renders it stays linear in the input (a
