@@ -33,10 +33,9 @@ def fail(message: str, code: int) -> int:
 def run() -> NoReturn:
     """The `planguard` command: `main`, then out without tearing down
     (planguard.speed.teardown)."""
-    from planguard.speed import collector, teardown
+    from planguard.speed import teardown
 
     teardown.one_shot()
-    collector.one_shot()
     code = EXIT_INTERNAL
     try:
         code = main()

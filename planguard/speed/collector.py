@@ -6,6 +6,8 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from planguard.speed import teardown
+
 
 @contextmanager
 def paused() -> Iterator[None]:
@@ -22,23 +24,13 @@ def paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            if _one_shot:
+            if teardown.is_one_shot():
                 # Everything allocated meanwhile is in the youngest generation:
                 # the first allocation after enable() would walk all of it
                 # (0.14 s after a 10k-resource review). A one-shot process
                 # keeps it to the end anyway.
                 gc.freeze()
             gc.enable()
-
-
-_one_shot = False
-
-
-def one_shot() -> None:
-    """This process ends after one command: what is alive when a pause ends
-    stays alive, and is moved out of the collector's sight (`freeze`)."""
-    global _one_shot
-    _one_shot = True
 
 
 def freeze() -> None:

@@ -19,9 +19,14 @@ _kept: list[object] = []
 
 
 def one_shot() -> None:
-    """This process ends after one command: `keep` starts holding objects."""
+    """This process ends after one command: `keep` starts holding objects, and
+    a pause of the collector ends without walking what it made (collector)."""
     global _one_shot
     _one_shot = True
+
+
+def is_one_shot() -> bool:
+    return _one_shot
 
 
 def keep(*objects: object) -> None:
