@@ -82,7 +82,8 @@ def lead_fixes(review: Review) -> list[Fix]:
         if not f.suggestion:
             continue
         undone = {(f.plan, a) for a, action in f.changes if action in ("delete", "replace")}
-        if undone & destructive:
-            fixes.append(Fix(f, len(undone & destructive), per_plan[f.plan]))
+        undone &= destructive
+        if undone:
+            fixes.append(Fix(f, len(undone), per_plan[f.plan]))
     fixes.sort(key=lambda fix: (-fix.undone, fix.finding.sort_key))
     return fixes[:LEAD_FIXES]
