@@ -233,7 +233,8 @@ def _problem(exc: Exception) -> str:
 
 
 def _recorded(labels: list[str]) -> bool:
-    """Whether `_read_block` records a block with these labels (it skips the others)."""
+    """Whether a review reads a block with these labels: the cache keeps only
+    those, and `_read_block` skips the others."""
     kind, n = labels[0] if labels else "", len(labels)
     if kind in ("resource", "data"):
         return n == 3
@@ -328,14 +329,16 @@ def _read_block(
     chain: tuple[str, ...],
 ) -> None:
     """Record one top-level block of `module` (labels[0] is its kind); others are skipped."""
+    if not _recorded(labels):
+        return
     kind = labels[0]
     path = module.path
-    if kind in ("resource", "data") and len(labels) == 3:
+    if kind in ("resource", "data"):
         res = _resource(module, file, lines, labels, raw, line, end)
         module.resources[res.local_address] = res
-    elif kind == "module" and len(labels) == 2:
+    elif kind == "module":
         _module_call(source, config, module, file, lines, labels[1], raw, line, end, chain)
-    elif kind == "output" and len(labels) == 2:
+    elif kind == "output":
         body = {k: value(v) for k, v in raw.items()}
         module.outputs[labels[1]] = references(body.get("value")) + ref_list(
             body.get("depends_on", [])
