@@ -225,3 +225,26 @@ def test_user_checks_named_by_the_policy_are_the_gate(tmp_path: Path) -> None:
     assert write("Write", check, content="")[0] == "deny"
     assert write("Write", tmp_path / "app.py", content="")[0] == "allow"
     assert guard("echo pass > policy_checks/pg901_tags.py", tmp_path)[0] == "deny"
+
+
+def test_planguards_cache_is_part_of_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the cache keeps decides how a later review reads its sources and
+    runs its report templates (compiled code): an agent may not plant it."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    templates = home / ".cache" / "planguard" / "templates" / "x.cache"
+    decision, reason = write("Write", templates, content="planted")
+    assert decision == "deny" and "planguard's cache" in reason
+    decision, reason = guard("echo planted > ~/.cache/planguard/hcl/0123", work)
+    assert decision == "deny" and "planguard's cache" in reason
+    monkeypatch.setenv("PLANGUARD_CACHE_DIR", str(tmp_path / "shared-cache"))
+    decision, _ = write("Write", tmp_path / "shared-cache" / "hcl" / "0123", content="planted")
+    assert decision == "deny"
+    # Next door is the agent's.
+    assert write("Write", home / ".cache" / "pip" / "x", content="x")[0] == "allow"
+    assert write("Write", home / ".cache" / "planguard-notes.txt", content="x")[0] == "allow"

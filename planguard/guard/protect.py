@@ -3,7 +3,9 @@
 Four things can lower planguard's gate (SECURITY.md, promise 6): the policy
 (`.planguard.yml`, or `[tool.planguard]` in a pyproject.toml), the user
 checks it names (`checks_dir`), inline ignores and acknowledgement files.
-Add the hook itself (the host's settings file) and the decision log. The
+Add the hook itself (the host's settings file), the decision log, and
+planguard's cache (what it keeps decides how later reviews read sources and
+run their report templates). The
 agent may not write to them, run `planguard ack` (acknowledging is a second
 person's act), or install and uninstall the guard. Inline ignores are in the
 .tf sources the agent edits by design; they count only from the trusted
@@ -36,6 +38,7 @@ LOG_DIR = ".planguard"
 
 def protected(path: str, cwd: str | None = None) -> str | None:
     """What `path` is, when it is part of the gate; None otherwise."""
+    path = os.path.expanduser(path)
     full = os.path.normpath(os.path.join(cwd, path)) if cwd else os.path.normpath(path)
     parts = full.replace("\\", "/").split("/")
     name = parts[-1]
@@ -53,8 +56,23 @@ def protected(path: str, cwd: str | None = None) -> str | None:
             return f"{'/'.join(parts[-3 if directory == 'agents' else -2 :])}, the agent's hooks"
     if name == "pyproject.toml" and _has_policy(full):
         return "pyproject.toml, whose [tool.planguard] table is planguard's policy"
+    cache = _cache(full)
+    if cache is not None:
+        return cache
     if name.endswith(".py"):
         return _user_check(full)
+    return None
+
+
+def _cache(full: str) -> str | None:
+    """planguard's cache: parsed sources and compiled templates that later
+    reviews trust (planguard.speed.cachedir)."""
+    from planguard.speed import cachedir
+
+    absolute = os.path.abspath(full)
+    for place in cachedir.locations():
+        if absolute == place or absolute.startswith(place.rstrip(os.sep) + os.sep):
+            return f"{place}, planguard's cache (parsed sources and compiled templates)"
     return None
 
 

@@ -26,8 +26,24 @@ def root() -> str | None:
         return explicit
     if in_ci():
         return None  # CI runs cold unless told where a cache is
+    return _default()
+
+
+def _default() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "planguard")
+
+
+def locations() -> list[str]:
+    """Every directory a cache may be kept in for this user, whether or not
+    caching is on now: what an agent held to the gate may not write
+    (planguard.guard.protect), since what is kept there decides how a later
+    review reads its sources and runs its templates."""
+    places = [os.path.normpath(os.path.abspath(_default()))]
+    explicit = os.environ.get("PLANGUARD_CACHE_DIR")
+    if explicit:
+        places.append(os.path.normpath(os.path.abspath(os.path.expanduser(explicit))))
+    return places
 
 
 def usable(directory: str) -> bool:
