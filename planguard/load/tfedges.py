@@ -10,11 +10,10 @@ target share, and keyed by the source's own key where the reference is
 siblings otherwise get the same answers, so answers are worked out once and
 shared between them.
 
-References are resolved to config addresses, and what they mean for each
-instance worked out, when the dependency graph asks (TerraformEdges), which
-in a review is only around what is destroyed or replaced; which resources
-may refer to which is read off the symbols the references name
-(planguard.load.tfsymbols).
+References are resolved to config addresses when the plan is loaded; what
+they mean for each instance is worked out when the dependency graph asks
+(TerraformEdges), which in a review is only around what is destroyed or
+replaced.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from planguard.errors import InputError
 from planguard.load import tfaddr
 from planguard.load.tfrefs import MODULE_ANY, MODULE_WIDE, UNKNOWABLE, ConfigIndex, Same
-from planguard.load.tfsymbols import SymbolGraph, acyclic
 from planguard.model import Edge, Resource
 from planguard.speed.ondemand import FilledOnRead
 
@@ -54,10 +52,9 @@ class TerraformEdges(FilledOnRead[Edge]):
     `dependents` of a resource are found among the instances of the resources
     whose configuration (or prior state) names it, each instance's
     dependencies worked out as the full list would have them. The
-    configuration is indexed when the plan is loaded (a bad address fails the
-    load); a resource's references are resolved when one of its instances is
-    asked about, or all at once, in one order, when the configuration's vars
-    and outputs refer to each other in a circle.
+    configuration's references are resolved to config addresses for every
+    resource when the plan is loaded (a bad address fails the load); what
+    they mean per instance is left until asked.
     """
 
     def __init__(
@@ -69,25 +66,17 @@ class TerraformEdges(FilledOnRead[Edge]):
     ) -> None:
         super().__init__()
         self.instances = index = _InstanceIndex(resources)
-        self._config: ConfigIndex | None = None
-        self._symbols: SymbolGraph | None = None
-        # Each config resource's (target, key, pins, why, via), resolved as asked.
-        self._targets: dict[str, list[tuple[str, Any, Any, str | None, str]] | None] = {}
+        targets: dict[str, list[tuple[str, Any, Any, str | None, str]]] = {}
         if config is not None:
             try:
-                self._config = ConfigIndex(config)
+                targets = ConfigIndex(config).resource_targets()
             except tfaddr.AddressError as exc:
                 raise InputError(path, f"bad address in configuration: {exc}") from None
-            self._symbols = SymbolGraph(self._config)
-            if not self._symbols.settled:
-                # Vars and outputs that refer to each other in a circle: resolved
-                # all at once, in one order, so the answers never depend on which
-                # resource impact happens to ask about first.
-                self._targets.update(self._config.resource_targets())
+        self._targets = targets
         # The config addresses each resource refers to through configuration:
         # prior-state depends_on names config addresses without instance keys,
         # so it only adds what the configuration does not say more precisely.
-        self._referenced: dict[str, set[str]] = {}
+        self._referenced = {cfg: {t for t, *_ in refs} for cfg, refs in targets.items()}
         # Prior-state objects by address, in the plan's order (a deposed
         # object is one more under the same address).
         self._state: dict[str, list[_StateResource]] = {}
@@ -168,17 +157,7 @@ class TerraformEdges(FilledOnRead[Edge]):
         edges join (through configuration or prior state) form none. False
         says nothing either way (the full list then tells)."""
         if self._acyclic is None:
-            state = self._state_graph()
-            if self._symbols is None or self._symbols.acyclic(state):
-                self._acyclic = acyclic(state) if self._symbols is None else True
-            else:
-                # The configuration's symbols can go round: whether resources
-                # do is told by what their references resolve to.
-                configured = self._config.block_of if self._config else {}
-                graph: list[tuple[str, Iterable[str]]] = [
-                    (cfg, self._referenced_by(cfg)) for cfg in configured
-                ]
-                self._acyclic = acyclic(graph + state)
+            self._acyclic = _acyclic(self._config_graph())
         return self._acyclic
 
     # -- one instance ------------------------------------------------------------
@@ -196,23 +175,9 @@ class TerraformEdges(FilledOnRead[Edge]):
         self._deps[address] = deps
         return deps
 
-    def _targets_of(self, cfg: str) -> list[tuple[str, Any, Any, str | None, str]] | None:
-        """What the configuration of `cfg` refers to (None: not in the configuration)."""
-        if cfg in self._targets:
-            return self._targets[cfg]
-        found = self._config.targets_of(cfg) if self._config is not None else None
-        self._targets[cfg] = found
-        return found
-
-    def _referenced_by(self, cfg: str) -> set[str]:
-        found = self._referenced.get(cfg)
-        if found is None:
-            found = self._referenced[cfg] = {t for t, *_ in self._targets_of(cfg) or ()}
-        return found
-
     def _source(self, cfg: str) -> _Source | None:
         if cfg not in self._sources:
-            refs = self._targets_of(cfg)
+            refs = self._targets.get(cfg)
             instances = self.instances.by_config.get(cfg)
             self._sources[cfg] = (
                 _Source(self.instances, refs, instances[0][0].module_path)
@@ -241,7 +206,7 @@ class TerraformEdges(FilledOnRead[Edge]):
                 listed,
                 self._reduced,
                 self._state_closure(),
-                self._referenced_by(owner.config_address),
+                self._referenced.get(owner.config_address, ()),
             )
         if not targets:
             return known
@@ -279,6 +244,9 @@ class TerraformEdges(FilledOnRead[Edge]):
         names it (or a module it is in)."""
         if self._users is None:
             named: dict[str, set[str]] = {}
+            for source, referenced in self._referenced.items():
+                for target in referenced:
+                    named.setdefault(target, set()).add(source)
             modules: dict[str, set[str]] = {}
             for source, (targets, whole) in self._state_configs().items():
                 for target in targets:
@@ -288,8 +256,6 @@ class TerraformEdges(FilledOnRead[Edge]):
             self._users = (named, modules)
         named, modules = self._users
         found = set(named.get(cfg, ()))
-        if self._symbols is not None:
-            found |= self._symbols.users(cfg)
         if modules:
             parts = cfg.split(".")
             for n in range(1, len(parts)):
@@ -320,9 +286,9 @@ class TerraformEdges(FilledOnRead[Edge]):
                 self._dep_configs[dep] = None
         return self._dep_configs[dep]
 
-    def _state_graph(self) -> list[tuple[str, Iterable[str]]]:
-        """(config address, config addresses prior state makes its instances depend on)."""
-        graph: list[tuple[str, Iterable[str]]] = []
+    def _config_graph(self) -> list[tuple[str, Iterable[str]]]:
+        """(config address, config addresses its instances' edges may lead to)."""
+        graph: list[tuple[str, Iterable[str]]] = list(self._referenced.items())
         by_config = self.instances.by_config
         for source, (targets, whole) in self._state_configs().items():
             graph.append((source, targets))
@@ -363,6 +329,35 @@ class TerraformEdges(FilledOnRead[Edge]):
                 items = ordered[id(deps)] = sorted(deps.items())
             out.extend([Edge(a, b, via) for b, via in items if b != a])
         return out
+
+
+def _acyclic(graph: list[tuple[str, Iterable[str]]]) -> bool:
+    """Whether `graph` ((node, what it leads to), a node perhaps more than once)
+    has no cycle, an edge from a node to itself included (Kahn)."""
+    number: dict[str, int] = {}
+    below: list[list[int]] = []
+    remaining: list[int] = []
+    for node, targets in graph:
+        n = number.get(node)
+        if n is None:
+            n = number[node] = len(below)
+            below.append([])
+            remaining.append(0)
+        for t in targets:
+            m = number.get(t)
+            if m is None:
+                m = number[t] = len(below)
+                below.append([])
+                remaining.append(0)
+            below[m].append(n)
+        remaining[n] += len(targets)  # type: ignore[arg-type]
+    order = [n for n, k in enumerate(remaining) if k == 0]
+    for done in order:  # grows while it is walked
+        for up in below[done]:
+            remaining[up] -= 1
+            if remaining[up] == 0:
+                order.append(up)
+    return len(order) == len(number)
 
 
 class _Source:

@@ -52,7 +52,7 @@ UNKNOWABLE = "any instance: key not knowable from the plan"
 MODULE_WIDE = "any resource of the module instance: output not knowable from the plan"
 MODULE_ANY = "any resource of any module instance: key and output not knowable from the plan"
 
-IGNORED_ROOTS = frozenset({"local", "each", "count", "path", "terraform", "self"})
+_IGNORED_ROOTS = frozenset({"local", "each", "count", "path", "terraform", "self"})
 # What can follow a bare resource as its index, and the iteration it needs.
 _INDEXES = {"each.key": "for_each", "each.value": "for_each", "count.index": "count"}
 
@@ -185,74 +185,51 @@ class ConfigIndex:
         # What a reference made directly by a resource means, once its
         # resolution is settled (see resource_targets).
         self._top: dict[tuple[Any, ...], frozenset[Target]] = {}
-        self._inherited: dict[ModulePath, set[Target]] = {}
-        # Each config resource's block (the last one, should an address repeat).
-        self.block_of: dict[str, tuple[ModulePath, Any]] = {
-            cfg: (path, res)
-            for path in sorted(self.modules)
-            for cfg, res in self.blocks[path]
-            if cfg is not None
-        }
 
     def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str | None, str]]]:
         """For each config resource: the (target, key, pins, why, via) it depends on."""
         out: dict[str, list[tuple[str, Any, Pin, str | None, str]]] = {}
         for path in sorted(self.modules):
-            # Resolved in this order, as ever: where vars and outputs refer to
-            # each other in a circle, what a reference means depends on it.
-            self._inherited[path] = self._module_level(path)
+            inherited = self._module_level(path)
             for cfg, res in self.blocks[path]:
-                if cfg is not None:
-                    out[cfg] = self._targets(path, cfg, res)
+                if cfg is None:
+                    continue
+                it = self.iters.get(cfg)
+                ctx = (it, len(path))
+                targets: dict[Target, str] = {}
+                # No resolution is under way here, so what a reference means is
+                # settled and can be remembered (inside one, a reference on a
+                # cycle resolves to less, see resolve).
+                top = self._top
+                for ref, after in self._list(res.expressions):
+                    memo = (path, ref, after, id(it), "keyed")
+                    found = top.get(memo)
+                    if found is None:
+                        found = top[memo] = self._keyed(path, ref, after, ctx)
+                    for t in found:
+                        targets.setdefault(t, "reference")
+                for ref, after in self._list(res.count_expression) + self._list(
+                    res.for_each_expression
+                ):
+                    memo = (path, ref, after, -1, "iterated")
+                    found = top.get(memo)
+                    if found is None:
+                        found = top[memo] = self._iterated(path, ref, after, len(path))
+                    for t in found:
+                        targets.setdefault(t, "reference")
+                for ref in res.depends_on:
+                    for t in self.resolve(path, ref):
+                        targets.setdefault(t, "depends_on")
+                for t in inherited:
+                    targets.setdefault(t, "module")
+                for t in [t for t in targets if t[0] == cfg and t[1] is None and not t[2]]:
+                    del targets[t]
+                out[cfg] = [
+                    (t, k, p, why, via) for (t, k, p, why), via in sorted(targets.items(), key=_key)
+                ]
         return out
 
-    def targets_of(self, cfg: str) -> list[tuple[str, Any, Pin, str | None, str]] | None:
-        """resource_targets of one config resource (None: not in the configuration).
-
-        Asked one by one, the answers are those of resource_targets as long as
-        no module's vars and outputs refer to each other in a circle (see
-        planguard.load.tfsymbols): only then does the order of asking matter.
-        """
-        found = self.block_of.get(cfg)
-        return None if found is None else self._targets(found[0], cfg, found[1])
-
-    def _targets(
-        self, path: ModulePath, cfg: str, res: Any
-    ) -> list[tuple[str, Any, Pin, str | None, str]]:
-        inherited = self._inherited.get(path)
-        if inherited is None:
-            inherited = self._inherited[path] = self._module_level(path)
-        it = self.iters.get(cfg)
-        ctx = (it, len(path))
-        targets: dict[Target, str] = {}
-        # No resolution is under way here, so what a reference means is
-        # settled and can be remembered (inside one, a reference on a
-        # cycle resolves to less, see resolve).
-        top = self._top
-        for ref, after in self.refs(res.expressions):
-            memo = (path, ref, after, id(it), "keyed")
-            found = top.get(memo)
-            if found is None:
-                found = top[memo] = self._keyed(path, ref, after, ctx)
-            for t in found:
-                targets.setdefault(t, "reference")
-        for ref, after in self.refs(res.count_expression) + self.refs(res.for_each_expression):
-            memo = (path, ref, after, -1, "iterated")
-            found = top.get(memo)
-            if found is None:
-                found = top[memo] = self._iterated(path, ref, after, len(path))
-            for t in found:
-                targets.setdefault(t, "reference")
-        for ref in res.depends_on:
-            for t in self.resolve(path, ref):
-                targets.setdefault(t, "depends_on")
-        for t in inherited:
-            targets.setdefault(t, "module")
-        for t in [t for t in targets if t[0] == cfg and t[1] is None and not t[2]]:
-            del targets[t]
-        return [(t, k, p, why, via) for (t, k, p, why), via in sorted(targets.items(), key=_key)]
-
-    def refs(self, raw: Any) -> list[tuple[str, str | None]]:
+    def _list(self, raw: Any) -> list[tuple[str, str | None]]:
         """reference_list, each distinct expression read once (never changed by callers)."""
         if raw is None:
             return []
@@ -262,7 +239,7 @@ class ConfigIndex:
             found = self._lists[key] = reference_list(raw)
         return found
 
-    def split(self, ref: str) -> list[tuple[str, tfaddr.Key]] | None:
+    def _split(self, ref: str) -> list[tuple[str, tfaddr.Key]] | None:
         """tfaddr.split of a reference, remembered (None: not an address)."""
         if ref in self._segments:
             return self._segments[ref]
@@ -283,9 +260,9 @@ class ConfigIndex:
                 mode = "data" if res.mode == "data" else "managed"
                 local = tfaddr.config_address((), mode, names[0], names[1])
             self._locals[(res.address, res.mode)] = local
-        return None if local is None else self.prefix(path) + local
+        return None if local is None else self._prefix(path) + local
 
-    def prefix(self, path: ModulePath) -> str:
+    def _prefix(self, path: ModulePath) -> str:
         """`module.a.module.b.`: the config address prefix of module `path`."""
         prefix = self._prefixes.get(path)
         if prefix is None:
@@ -302,13 +279,13 @@ class ConfigIndex:
             parent = path[: i - 1]
             for ref in call.depends_on:
                 out |= self.resolve(parent, ref)
-            for ref, after in self.refs(call.count_expression) + self.refs(
+            for ref, after in self._list(call.count_expression) + self._list(
                 call.for_each_expression
             ):
                 out |= self._iterated(parent, ref, after, i - 1)
         return out
 
-    def call_inputs(self, path: ModulePath) -> dict[str, list[tuple[str, str | None]]]:
+    def _call_inputs(self, path: ModulePath) -> dict[str, list[tuple[str, str | None]]]:
         if path not in self._inputs:
             call = self.calls.get(path)
             inputs: dict[str, list[tuple[str, str | None]]] = {}
@@ -429,11 +406,11 @@ class ConfigIndex:
         return result
 
     def _resolve(self, path: ModulePath, ref: str) -> frozenset[Target]:
-        segs = self.split(ref)
+        segs = self._split(ref)
         if not segs:  # not an address, or an empty reference string: names nothing
             return frozenset()
         root = segs[0][0]
-        if root in IGNORED_ROOTS:
+        if root in _IGNORED_ROOTS:
             return frozenset()
         if root == "var":
             if not path or len(segs) < 2:
@@ -442,7 +419,7 @@ class ConfigIndex:
             # The caller's expression is read in the caller's module, where
             # each.key and count.index are the key of this module's instance.
             ctx = (self.iters.get(path), len(path) - 1)
-            for r, after in self.call_inputs(path).get(segs[1][0], ()):
+            for r, after in self._call_inputs(path).get(segs[1][0], ()):
                 out |= self._keyed(path[:-1], r, after, ctx)
             return frozenset(out)
         if root == "module":
@@ -450,11 +427,11 @@ class ConfigIndex:
         if root == "data":
             if len(segs) < 3:
                 return frozenset()
-            cfg = f"{self.prefix(path)}data.{segs[1][0]}.{segs[2][0]}"
+            cfg = f"{self._prefix(path)}data.{segs[1][0]}.{segs[2][0]}"
             return frozenset({(cfg, segs[2][1], (), None)})
         if len(segs) < 2 or segs[0][1] is not None:
             return frozenset()
-        cfg = f"{self.prefix(path)}{segs[0][0]}.{segs[1][0]}"
+        cfg = f"{self._prefix(path)}{segs[0][0]}.{segs[1][0]}"
         return frozenset({(cfg, segs[1][1], (), None)})
 
     def _module_ref(
@@ -471,7 +448,7 @@ class ConfigIndex:
             found = self._all_in(mpath)
         else:
             out: set[Target] = set()
-            for r, after in self.refs(output.expression):
+            for r, after in self._list(output.expression):
                 out |= self._keyed(mpath, r, after, (None, len(mpath)))
             for r in output.depends_on:
                 out |= self.resolve(mpath, r)
@@ -499,7 +476,7 @@ def _bare(ref: str) -> tuple[str, str] | None:
     root = segs[0][0] if segs else ""
     if root == "module":
         return ("module", ref) if len(segs) == 2 else None
-    if root in IGNORED_ROOTS or root == "var":
+    if root in _IGNORED_ROOTS or root == "var":
         return None
     return ("resource", ref) if len(segs) == (3 if root == "data" else 2) else None
 
