@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from planguard.speed import recent
+from planguard.speed import mapped, recent
 
 SENSITIVE = "(sensitive value)"
 UNKNOWN = "(known after apply)"
@@ -270,6 +270,7 @@ def _top(part: Any) -> Any:
     if isinstance(part, _RAW_TYPES):
         if not len(part):
             return None
+        mapped.reading()
         try:
             part = _decode_members(part)
         except msgspec.ValidationError:
@@ -315,8 +316,11 @@ class Attributes:
     @staticmethod
     def _load(part: Any) -> Any:
         if isinstance(part, _RAW_TYPES):
+            if not len(part):
+                return None
+            mapped.reading()
             # Decoded in place: copying a Raw to bytes first costs as much as decoding.
-            return _decode(part) if len(part) else None
+            return _decode(part)
         return part
 
     def _parts(self, side: str) -> tuple[Any, Any, Any]:
