@@ -228,11 +228,14 @@ class TerraformEdges(FilledOnRead[Edge]):
             last: dict[str, list[str]] = {}  # siblings mostly list the same
             for address, objects in self._state.items():
                 cfg = parsed[address].config_address
-                into = closure.setdefault(cfg, set())
+                into = closure.get(cfg)
+                if into is None:
+                    into = closure[cfg] = set()
                 for sr in objects:
-                    if last.get(cfg) != sr.depends_on:
-                        into.update(sr.depends_on)
-                        last[cfg] = sr.depends_on
+                    listed = sr.depends_on
+                    if listed and last.get(cfg) != listed:
+                        into.update(listed)
+                        last[cfg] = listed
             self._closure = closure
         return self._closure
 
@@ -301,12 +304,12 @@ class TerraformEdges(FilledOnRead[Edge]):
         and the modules it names whole (`module.x`)."""
         if self._named_in_state is None:
             named: dict[str, tuple[set[str], list[str]]] = {}
-            dep_config = self._dep_config
+            known, dep_config = self._dep_configs, self._dep_config
             for source, listed in self._state_closure().items():
                 targets: set[str] = set()
                 whole: list[str] = []
                 for dep in listed:
-                    cfg_dep = dep_config(dep)
+                    cfg_dep = known[dep] if dep in known else dep_config(dep)
                     if cfg_dep is None:
                         whole.append(dep)
                     else:

@@ -224,9 +224,8 @@ class ConfigIndex:
                     targets.setdefault(t, "module")
                 for t in [t for t in targets if t[0] == cfg and t[1] is None and not t[2]]:
                     del targets[t]
-                out[cfg] = [
-                    (t, k, p, why, via) for (t, k, p, why), via in sorted(targets.items(), key=_key)
-                ]
+                items = sorted(targets.items(), key=_key) if len(targets) > 1 else targets.items()
+                out[cfg] = [(t, k, p, why, via) for (t, k, p, why), via in items]
         return out
 
     def _list(self, raw: Any) -> list[tuple[str, str | None]]:
