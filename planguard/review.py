@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import msgspec
 from planguard import __version__
 from planguard.catalog import Catalog
 from planguard.config import UNTUNABLE, Config
-from planguard.errors import InputError
+from planguard.errors import InputError, PlanguardError
 from planguard.facts import DestructiveRow, Facts, facts_of
 from planguard.findings import Context, Finding
 from planguard.graph import DependencyGraph, Impact
@@ -205,8 +206,33 @@ def review_files(
     work = functools.partial(
         _review_file, checks=checks, config=config, max_bytes=max_bytes, source_dir=source_dir
     )
-    packed = fork.pool(work, paths, jobs=workers, done=done)
-    return [_unpack(p) for per_file in packed for p in per_file]
+    # The largest first: the last file to finish is then a small one, and
+    # neither worker waits long for the other at the end.
+    sizes = [_size(path) for path in paths]
+    order = sorted(range(len(paths)), key=lambda i: -sizes[i])
+    try:
+        reviewed = fork.pool(work, paths, jobs=workers, done=done, order=order, then=_unpack_all)
+    except fork.NoWorkers:
+        return None  # no process to fork now: one process will do
+    except fork.WorkerLost as lost:
+        # Killed (out of memory, say): no review of that file, so no verdict.
+        raise PlanguardError(
+            f"{paths[lost.index]}: the process reviewing this file {lost.how}; "
+            "the review did not complete"
+        ) from None
+    return [r for per_file in reviewed for r in per_file]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _unpack_all(packed: list[_Packed]) -> list[PlanReview]:
+    """Here, as each file's reviews arrive: the workers go on meanwhile."""
+    return [_unpack(p) for p in packed]
 
 
 def _review_file(

@@ -6,6 +6,7 @@ imported, and nothing is re-imported or re-read: on Linux, with two cores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -98,28 +99,258 @@ class Child:
             pass
 
 
+class WorkerLost(Exception):
+    """A worker process ended without giving the result of `items[index]`
+    (killed, out of memory): the work is incomplete."""
+
+    def __init__(self, index: int, how: str) -> None:
+        self.index = index
+        self.how = how
+        super().__init__(f"worker process {how} before item {index} was done")
+
+
+class NoWorkers(OSError):
+    """No worker process could be started (no processes or files left now):
+    nothing was done, and the caller may do the work itself."""
+
+
+# Hand-out tokens and "done" messages are written whole: a pipe never splits a
+# write of at most PIPE_BUF (4,096) bytes, so two workers reading one pipe each
+# get whole tokens.
+_TOKEN = 4
+_DONE = 5  # item index, and 0 (a result) or 1 (an exception)
+_PIPE_ROOM = 4096 // _TOKEN  # tokens any pipe holds (a page) before its writer waits
+
+
 def pool(
     work: Callable[[T], R],
     items: list[T],
     *,
     jobs: int | None = None,
     done: Callable[[int, int], None] | None = None,
-) -> list[R]:
+    order: list[int] | None = None,
+    then: Callable[[R], Any] | None = None,
+) -> list[Any]:
     """`work` over `items` in forked worker processes (as many at a time as
     the machine has cores); results in the order of `items`, and an error is
-    the one the first failing item (in that order) raised."""
-    import concurrent.futures
-    import multiprocessing
+    the one the first failing item (in that order) raised.
 
-    workers = min(len(items), jobs or cores())
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as executor:
-        futures = [executor.submit(work, item) for item in items]
-        if done is not None:
-            for finished, _ in enumerate(concurrent.futures.as_completed(futures), 1):
-                done(finished, len(futures))
+    Items are handed out one at a time, in `order` (indices; default: as
+    given) to whichever worker is free: the largest first keeps one worker
+    from finishing long after the other. `then(result)`, when given, runs
+    here as each result arrives, while the workers go on, and what it
+    returns is that item's result. `done(finished, total)` is called as
+    items finish.
+
+    No threads: this process waits on one pipe, so nothing it does between
+    results (`then`) holds up the workers, who take their next item from
+    another pipe and leave each result in a file of its own.
+    """
+    import pickle
+    import signal
+
+    n = len(items)
+    if not n:
+        return []
+    handout = list(range(n)) if order is None else list(order)
+    if sorted(handout) != list(range(n)):
+        raise ValueError("order must name every item once")
+    workers = max(1, min(n, jobs or cores()))
+    files: list[int] = []
+    tokens_r = tokens_w = done_r = done_w = -1
+    pids: list[int] = []
+    try:
         try:
-            return [future.result() for future in futures]
-        except BaseException:
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
+            files = [_scratch() for _ in range(n)]
+            tokens_r, tokens_w = os.pipe()
+            done_r, done_w = os.pipe()
+        except OSError as exc:
+            raise NoWorkers(str(exc)) from exc
+        first, rest = handout[:_PIPE_ROOM], handout[_PIPE_ROOM:]
+        _write_tokens(tokens_w, first)
+        if not rest:
+            os.close(tokens_w)
+            tokens_w = -1
+        for _ in range(workers):
+            try:
+                pids.append(_start_worker(work, items, files, tokens_r, tokens_w, done_r, done_w))
+            except OSError as exc:  # no more processes now: fewer workers
+                if not pids:
+                    raise NoWorkers(str(exc)) from exc
+                break
+        os.close(done_w)
+        done_w = -1
+        os.close(tokens_r)
+        tokens_r = -1
+        results: dict[int, Any] = {}
+        errors: dict[int, BaseException] = {}
+        buffer = b""
+        while len(results) + len(errors) < n:
+            chunk = os.read(done_r, 4096)
+            if not chunk:  # every worker is gone, some items undone
+                break
+            buffer += chunk
+            while len(buffer) >= _DONE:
+                index, failed = int.from_bytes(buffer[:4], "little"), buffer[4]
+                buffer = buffer[_DONE:]
+                if rest:  # a worker took a token: there is room for one more
+                    _write_tokens(tokens_w, rest[:1])
+                    rest = rest[1:]
+                    if not rest:
+                        os.close(tokens_w)
+                        tokens_w = -1
+                data = _read_all(files[index])
+                os.close(files[index])
+                files[index] = -1
+                if errors and index > min(errors):
+                    pass  # an earlier item failed: this result is never used
+                elif failed:
+                    errors[index] = _unpickled_error(data)
+                else:
+                    try:
+                        result = pickle.loads(data)
+                        results[index] = then(result) if then is not None else result
+                    except Exception as exc:  # that item's error
+                        errors[index] = exc
+                del data
+                if done is not None:
+                    done(len(results) + len(errors), n)
+                if errors and all(i in results for i in range(min(errors))):
+                    raise errors[min(errors)]
+        if len(results) < n:
+            first_undone = min(set(range(n)) - set(results))
+            if first_undone in errors:
+                raise errors[first_undone]
+            raise WorkerLost(first_undone, _how_ended(pids))
+        return [results[i] for i in range(n)]
+    except BaseException:
+        for pid in pids:  # ours, and of no use now
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        for fd in (tokens_r, tokens_w, done_r, done_w, *files):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        # Gone or going by now (each ends once no token is left): no zombies
+        # left behind.
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _start_worker(
+    work: Callable[[T], Any],
+    items: list[T],
+    files: list[int],
+    tokens_r: int,
+    tokens_w: int,
+    done_r: int,
+    done_w: int,
+) -> int:
+    import warnings
+
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking with threads running (see Child).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.close(done_r)
+        if tokens_w >= 0:
+            os.close(tokens_w)  # else the last token never reads as the end
+        _work_through(work, items, files, tokens_r, done_w)
+        code = 0
+    finally:
+        os._exit(code)  # no cleanup: the parent's files and buffers are its own
+
+
+def _work_through(
+    work: Callable[[T], Any], items: list[T], files: list[int], tokens: int, out: int
+) -> None:
+    """In a worker: take the next item's token until there are none left."""
+    import pickle
+
+    while True:
+        token = os.read(tokens, _TOKEN)
+        if len(token) < _TOKEN:
+            return
+        index = int.from_bytes(token, "little")
+        try:
+            data, failed = pickle.dumps(work(items[index]), pickle.HIGHEST_PROTOCOL), 0
+        except BaseException as exc:  # the parent raises it
+            data, failed = _pickled_error(exc), 1
+        _write_all(files[index], data)
+        del data
+        os.write(out, index.to_bytes(4, "little") + bytes((failed,)))
+
+
+def _pickled_error(exc: BaseException) -> bytes:
+    import pickle
+
+    try:
+        return pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that cannot travel
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__} in a worker process"))
+
+
+def _unpickled_error(data: bytes) -> BaseException:
+    import pickle
+
+    try:
+        exc = pickle.loads(data)  # our own worker's data
+    except Exception:  # an exception that cannot be rebuilt here
+        return RuntimeError("an exception in a worker process that cannot be rebuilt")
+    return exc if isinstance(exc, BaseException) else RuntimeError("a worker process failed")
+
+
+def _scratch() -> int:
+    """A file in memory, for one item's result."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("planguard-result", os.MFD_CLOEXEC)
+    import tempfile
+
+    with tempfile.TemporaryFile() as f:
+        return os.dup(f.fileno())
+
+
+def _write_tokens(fd: int, indices: list[int]) -> None:
+    data = b"".join(i.to_bytes(_TOKEN, "little") for i in indices)
+    for start in range(0, len(data), 4096):
+        os.write(fd, data[start : start + 4096])
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    parts = []
+    offset = 0
+    while offset < size:
+        part = os.pread(fd, size - offset, offset)
+        if not part:
+            break
+        parts.append(part)
+        offset += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _how_ended(pids: list[int]) -> str:
+    """How the first worker that did not end well ended, in words."""
+    for pid in pids:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            continue
+        if os.WIFSIGNALED(status):
+            return f"was killed by signal {os.WTERMSIG(status)}"
+        if os.WEXITSTATUS(status):
+            return f"exited with status {os.WEXITSTATUS(status)}"
+    return "ended"
