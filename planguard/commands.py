@@ -274,17 +274,24 @@ def review(
     """Review plans and gate: exit 0 pass, 1 blocked, 2 bad input, 3 internal error."""
     from planguard import engine, trust
     from planguard.report import Format, render
+    from planguard.speed import parts
 
     request = _request(
         plans, before, after, hcl, base, source_dir, max_size, config, checks_dir, ack
     )
     report_only = (fail_on or "").strip().lower() == "none"
     soft_fail = soft_fail or report_only
+    # The reports rendered below: worker processes make their per-plan parts.
+    formats = [
+        format.value,
+        *(f for f, path in (("markdown", markdown), ("json", json_out)) if path),
+    ]
     request = replace(
         request,
         trust=trust.at_ref(trusted_ref) if trusted_ref else request.trust,
         fail_on=None if report_only else _severity(fail_on, "--fail-on"),
         actor=engine.actor(actor),
+        parts=parts.for_formats(formats),
     )
     result = engine.run(request)
     if soft_fail:

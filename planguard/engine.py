@@ -36,7 +36,7 @@ from planguard.model import Plan
 from planguard.policy import Verdict, evaluate, inline_ignores
 from planguard.progress import progress
 from planguard.registry import Check, all_checks, run_check
-from planguard.review import PlanReview, Review, TrustReport
+from planguard.review import PlanReview, ReportParts, Review, TrustReport
 from planguard.settings import Named, Settings, Weakening
 from planguard.trust import WORKING_TREE, EmptyTree, Trust, TrustError
 
@@ -88,6 +88,10 @@ class Request:
     today: dt.date | None = None
     # False: no acknowledgement counts (`planguard ack` writes them).
     use_acks: bool = True
+    # What the reports about to be rendered want of each plan, worked out in
+    # the worker processes that review several plans at once (see
+    # planguard.review.ReportParts; planguard.speed.parts makes them).
+    parts: ReportParts | None = field(default=None, compare=False)
 
     @property
     def plan_files_only(self) -> bool:
@@ -274,6 +278,7 @@ def _review(request: Request, checks: list[Check], cfg: Config) -> list[PlanRevi
                 max_bytes=request.max_bytes,
                 source_dir=request.source_dir,
                 done=lambda n, total: say(f"Reviewing plans… {n} of {total} done"),
+                parts=request.parts,
             )
         if reviewed is not None:
             return reviewed
@@ -287,6 +292,9 @@ def _review(request: Request, checks: list[Check], cfg: Config) -> list[PlanRevi
         )
         side = value_checks.start(job)
     try:
+        if side is not None:
+            # The child resolves the configuration's references meanwhile.
+            options = replace(options, resolved_from=side.resolved)
         plans = _load(request, options)
         with progress("Reviewing…"):
             return review_plans(plans, checks, cfg, value_checks=side)

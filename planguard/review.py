@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -35,6 +35,22 @@ class PlanReview:
     catalog: Catalog
     # What reports show besides findings, worked out while values are loaded.
     facts: Facts
+    # Parts of the reports already worked out, by report (see ReportParts):
+    # a report uses them in place of working them out again.
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+class ReportParts(Protocol):
+    """What the reports a front end is about to render will want of each plan,
+    worked out by the worker process that reviewed it, while its graph and
+    impact are at hand (planguard.speed.parts): the parent then does not build
+    them again, and the workers do it side by side."""
+
+    def make(self, pr: PlanReview) -> Any:
+        """In the worker: the parts, as plain data."""
+
+    def take(self, pr: PlanReview, made: Any) -> None:
+        """Here: `made` (from `make`) into `pr.parts`."""
 
 
 def drop_values(pr: PlanReview) -> None:
@@ -186,6 +202,7 @@ def review_files(
     source_dir: str | None = None,
     jobs: int | None = None,
     done: Callable[[int, int], None] | None = None,
+    parts: ReportParts | None = None,
 ) -> list[PlanReview] | None:
     """Load and review several Terraform plan files at once, one worker process
     per file (as many at a time as the machine has cores).
@@ -195,7 +212,8 @@ def review_files(
     None when a pool would not pay or not do: a single file, little JSON in
     all, or any input that is not a Terraform plan file (CloudFormation inputs
     are combined, so they are loaded together, the ordinary way).
-    `done(finished, total)` is called as files finish.
+    `done(finished, total)` is called as files finish; `parts` are worked
+    out in the workers.
     """
     from planguard.speed import fork
 
@@ -204,14 +222,20 @@ def review_files(
     if workers < 2 or not fork.available() or size is None or size < PARALLEL_MIN_BYTES:
         return None
     work = functools.partial(
-        _review_file, checks=checks, config=config, max_bytes=max_bytes, source_dir=source_dir
+        _review_file,
+        checks=checks,
+        config=config,
+        max_bytes=max_bytes,
+        source_dir=source_dir,
+        parts=parts,
     )
     # The largest first: the last file to finish is then a small one, and
     # neither worker waits long for the other at the end.
     sizes = [_size(path) for path in paths]
     order = sorted(range(len(paths)), key=lambda i: -sizes[i])
+    unpack = functools.partial(_unpack_all, parts=parts)
     try:
-        reviewed = fork.pool(work, paths, jobs=workers, done=done, order=order, then=_unpack_all)
+        reviewed = fork.pool(work, paths, jobs=workers, done=done, order=order, then=unpack)
     except fork.NoWorkers:
         return None  # no process to fork now: one process will do
     except fork.WorkerLost as lost:
@@ -230,13 +254,19 @@ def _size(path: str) -> int:
         return 0
 
 
-def _unpack_all(packed: list[_Packed]) -> list[PlanReview]:
+def _unpack_all(packed: list[_Packed], parts: ReportParts | None) -> list[PlanReview]:
     """Here, as each file's reviews arrive: the workers go on meanwhile."""
-    return [_unpack(p) for p in packed]
+    return [_unpack(p, parts) for p in packed]
 
 
 def _review_file(
-    path: str, *, checks: list[Check], config: Config, max_bytes: int, source_dir: str | None
+    path: str,
+    *,
+    checks: list[Check],
+    config: Config,
+    max_bytes: int,
+    source_dir: str | None,
+    parts: ReportParts | None = None,
 ) -> list[_Packed]:
     """In a worker: what `planguard review` does for one plan file, up to the verdict."""
     from planguard.load import LoadOptions, load, sources_wanted
@@ -249,16 +279,16 @@ def _review_file(
     from planguard.speed import collector
 
     collector.freeze()  # the plan outlives every collection in this worker
-    return [_pack(review_plan(plan, checks, config)) for plan in plans]
+    return [_pack(review_plan(plan, checks, config), parts) for plan in plans]
 
 
 # A review on its way back from a worker: the plan as msgpack (without
-# attribute values), the findings, the catalogue, and the facts with each
-# destructive row's change given by its position.
-_Packed = tuple[bytes, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int]]
+# attribute values), the findings, the catalogue, the facts with each
+# destructive row's change given by its position, and the report parts made.
+_Packed = tuple[bytes, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int], Any]
 
 
-def _pack(pr: PlanReview) -> _Packed:
+def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     """What the parent needs of a review, cheap to send: pickling the plan with
     its values would cost about half the plan file, and as long as the review.
     The facts were worked out here, while the values were loaded."""
@@ -276,17 +306,51 @@ def _pack(pr: PlanReview) -> _Packed:
         (position[id(r.change)], r.action, r.reason, r.data_kind, r.protection, r.downstream)
         for r in pr.facts.rows
     ]
-    return msgspec.msgpack.encode(bare), pr.findings, pr.catalog, rows, dict(pr.facts.counts)
+    made = parts.make(pr) if parts is not None else None
+    data = msgspec.msgpack.encode(bare)
+    return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made
 
 
 def _no_values(type_: type, obj: Any) -> Any:
     raise TypeError(f"{type_.__name__} cannot come back from a worker")
 
 
-def _unpack(packed: _Packed) -> PlanReview:
-    data, findings, catalog, rows, counts = packed
+def _unpack(packed: _Packed, parts: ReportParts | None = None) -> PlanReview:
+    data, findings, catalog, rows, counts, made = packed
     plan = msgspec.msgpack.decode(data, type=Plan, dec_hook=_no_values)
-    graph = DependencyGraph(plan)
-    impacts = {i.address: i for i in graph.impact()}
     facts = Facts(tuple(DestructiveRow(plan.changes[i], *rest) for i, *rest in rows), counts)
-    return PlanReview(plan, graph, impacts, findings, catalog, facts)
+    pr = _Returned(plan, findings, catalog, facts)
+    if parts is not None and made is not None:
+        parts.take(pr, made)
+    return pr
+
+
+class _Returned(PlanReview):
+    """A review back from a worker: its graph and impact are built again from
+    the edges the worker walked only when something asks for them (the
+    reports whose parts the worker made do not)."""
+
+    def __init__(self, plan: Plan, findings: list[Finding], catalog: Catalog, facts: Facts) -> None:
+        self._graph: DependencyGraph | None = None
+        self._impacts: dict[str, Impact] | None = None
+        super().__init__(plan, None, None, findings, catalog, facts)  # type: ignore[arg-type]
+
+    @property
+    def graph(self) -> DependencyGraph:
+        if self._graph is None:
+            self._graph = DependencyGraph(self.plan)
+        return self._graph
+
+    @graph.setter
+    def graph(self, value: DependencyGraph | None) -> None:
+        self._graph = value
+
+    @property
+    def impacts(self) -> dict[str, Impact]:
+        if self._impacts is None:
+            self._impacts = {i.address: i for i in self.graph.impact()}
+        return self._impacts
+
+    @impacts.setter
+    def impacts(self, value: dict[str, Impact] | None) -> None:
+        self._impacts = value

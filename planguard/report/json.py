@@ -110,9 +110,15 @@ def document(review: Review, *, compact: bool = False) -> dict[str, Any]:
             "predicted": review.predicted,
             "notes": list(v.notes),
         },
-        "plans": [plan_summary(pr, compact=compact) for pr in review.plans],
+        "plans": [_plan(pr, compact) for pr in review.plans],
         "findings": findings,
     }
+
+
+def _plan(pr: PlanReview, compact: bool) -> Any:
+    # Made where the plan was reviewed (planguard.speed.parts): the same text.
+    made = pr.parts.get("json") if compact else None
+    return made if made is not None else plan_summary(pr, compact=compact)
 
 
 def render(review: Review) -> str:

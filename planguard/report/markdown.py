@@ -293,7 +293,8 @@ class _Shared:
             fixes=lead_fixes(review),
             by_plan=by_plan,
             other=group_findings(orphans),
-            memos=[{} for _ in review.plans],
+            # Parts made where the plans were reviewed (planguard.speed.parts).
+            memos=[dict(pr.parts.get("markdown", {})) for pr in review.plans],
             headline=_headline(review),
             total_changes=sum(len(pr.plan.changes) - counts_row(pr)["noop"] for pr in review.plans),
             suppressed=sorted(v.suppressed, key=lambda s: (s.finding.sort_key, s.reason)),

@@ -10,6 +10,7 @@ is defined:
 - `mapped.read()`, `mapped.release()`: plan files memory-mapped, their pages
   given back after the decode;
 - `fork.Child`, `fork.pool()`, `fork.available()`: work in another process;
+- `parts.for_formats()`: report parts made by the workers of `fork.pool()`;
 - `ondemand.FilledOnRead`: a list worked out the first time it is read (a
   plan's edges, which a review mostly never reads whole).
 
