@@ -294,21 +294,31 @@ def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     The facts were worked out here, while the values were loaded."""
     plan = pr.plan
     position = {id(c): i for i, c in enumerate(plan.changes)}
-    bare = msgspec.structs.replace(
-        plan,
-        changes=[msgspec.structs.replace(c, attributes=None) for c in plan.changes],
-        drift=[msgspec.structs.replace(c, attributes=None) for c in plan.drift],
-        # The reports ask only about what the impact reaches (the picture draws
-        # nothing else): the edges the review walked answer them all.
-        edges=pr.graph.walked_edges(),
-    )
+    # The reports ask only about what the impact reaches (the picture draws
+    # nothing else): the edges the review walked answer them all.
+    bare = msgspec.structs.replace(plan, edges=pr.graph.walked_edges())
     rows = [
         (position[id(r.change)], r.action, r.reason, r.data_kind, r.protection, r.downstream)
         for r in pr.facts.rows
     ]
     made = parts.make(pr) if parts is not None else None
-    data = msgspec.msgpack.encode(bare)
+    data = _encoder().encode(bare)
     return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made
+
+
+@functools.cache
+def _encoder() -> msgspec.msgpack.Encoder:
+    # Values stay behind, sent as none: quicker than copying every change
+    # without them (10,000 copies for a 10k plan).
+    return msgspec.msgpack.Encoder(enc_hook=_values_stay)
+
+
+def _values_stay(obj: Any) -> Any:
+    from planguard.values import Attributes
+
+    if isinstance(obj, Attributes):
+        return None
+    raise NotImplementedError(f"{type(obj).__name__} cannot go back from a worker")
 
 
 def _no_values(type_: type, obj: Any) -> Any:
