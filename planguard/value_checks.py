@@ -26,6 +26,7 @@ from planguard.registry import Check, run_check
 
 if TYPE_CHECKING:
     from planguard.load import LoadOptions
+    from planguard.speed.handoff import Handoff
 
 
 # Below this much plan JSON in all, a second process costs about what it saves.
@@ -65,13 +66,26 @@ class ValueCheckJob:
         disabled = self.config.disable
         return [c for c in self.checks if c.meta.runs_beside_graph and c.meta.id not in disabled]
 
-    def run(self) -> tuple[list[tuple[str, int]], Results]:
-        """In the child: (source and change count of each plan, findings by plan)."""
+    def run(self, handoff: Handoff | None = None) -> tuple[list[tuple[str, int]], Results]:
+        """In the child: (source and change count of each plan, findings by plan).
+
+        With a `handoff`, each Terraform plan's configuration references are
+        resolved first and sent to the parent, which needs them for its graph
+        (see ValueCheckChild.resolved): the parent meanwhile reads the rest of
+        the plan, and this process has time to spare."""
         from planguard.catalog import Catalog
         from planguard.findings import Context
         from planguard.load import load, sources_wanted
 
-        plans = load(self.paths, replace(self.options, edges=False))
+        options = replace(self.options, edges=False)
+        if handoff is not None:
+            handoff.child_side()
+            options = replace(options, resolved_to=lambda *message: handoff.send(message))
+        try:
+            plans = load(self.paths, options)
+        finally:
+            if handoff is not None:
+                handoff.done_sending()
         if self.locate and sources_wanted(plans, [], None, self.source_dir):
             from planguard.load import hcl
 
@@ -116,16 +130,41 @@ class ValueCheckChild:
         import planguard.catalog
         import planguard.load.terraform  # noqa: F401
         from planguard.speed import fork
+        from planguard.speed.handoff import Handoff
 
-        self._child = fork.Child(job.run)
+        self._handoff = handoff = Handoff()
+        try:
+            self._child = fork.Child(lambda: job.run(handoff))
+        except OSError:
+            handoff.parent_side()
+            handoff.stop()
+            raise
+        handoff.parent_side()
         self._checked = False
         self._results: Results | None = None
+
+    def resolved(self, path: str, digest: bytes) -> Any:
+        """What the child resolved the configuration references of plan `path`
+        to (tfrefs.ConfigIndex.resource_targets), if it read the same
+        configuration (`digest`); None: the caller resolves them itself.
+
+        Plans are loaded in the same order in both processes, and the child
+        sends one message for each Terraform plan, so the next message is for
+        this plan or for one the caller did not ask about."""
+        while True:
+            message = self._handoff.receive()
+            if message is None:
+                return None
+            sent_path, sent_digest, targets = message
+            if sent_path == path:
+                return targets if sent_digest == digest else None
 
     def results(self, plans: list[Any]) -> Results | None:
         """The child's findings for `plans` (as the parent loaded them), by
         plan and check id; None when the child failed or saw other plans."""
         if not self._checked:
             self._checked = True
+            self._handoff.stop()  # a child still sending goes on to its checks
             found = self._child.result()
             if isinstance(found, tuple) and len(found) == 2:
                 seen, results = found
@@ -135,4 +174,5 @@ class ValueCheckChild:
 
     def close(self) -> None:
         """Reap the child (see planguard.speed.fork.Child.close)."""
+        self._handoff.stop()
         self._child.close()

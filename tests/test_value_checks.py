@@ -15,6 +15,7 @@ from helpers import FIXTURES, ROOT
 from planguard.catalog import Catalog
 from planguard.cli import main
 from planguard.config import Config
+from planguard.errors import InputError
 from planguard.findings import Context
 from planguard.load import LoadOptions, load
 from planguard.policy import evaluate
@@ -239,3 +240,96 @@ def test_no_fork_no_second_process(monkeypatch) -> None:
     assert value_checks.start(_job([path])) is None
     code, out = _cli(["review", path, "--format", "json"])
     assert code == 1 and '"PG106"' in out
+
+
+# -- the configuration's references, resolved by the child for the parent -----------
+
+RESOLVED = [
+    FIXTURES / "terraform/config-cycles/var-output-circle.json",
+    FIXTURES / "terraform/config-cycles/base/output.json",
+    FIXTURES / "terraform/instances/module-input-nested/output.json",
+    FIXTURES / "terraform/instances/nested-foreach-in-foreach-module/output.json",
+    FIXTURES / "scenarios/nested-modules.json",
+]
+
+
+def _asked(side: value_checks.ValueCheckChild) -> list[bool]:
+    """Spy on side.resolved: whether each answer came from the child."""
+    answers: list[bool] = []
+    real = side.resolved
+
+    def resolved(path: str, digest: bytes):
+        found = real(path, digest)
+        answers.append(found is not None)
+        return found
+
+    side.resolved = resolved  # type: ignore[method-assign]
+    return answers
+
+
+@pytest.mark.parametrize("path", RESOLVED, ids=lambda p: p.parent.name + "/" + p.name)
+def test_the_child_resolves_the_configuration_for_the_parent(path: Path) -> None:
+    side = value_checks.ValueCheckChild(_job([str(path)]))
+    answers = _asked(side)
+    try:
+        [given] = load([str(path)], LoadOptions(resolved_from=side.resolved))
+        reviewed = review_plans([given], all_checks(), Config(), value_checks=side)
+    finally:
+        side.close()
+    assert answers == [True]
+    [own] = load([str(path)])
+    assert list(given.edges) == list(own.edges) != []
+    assert [r.findings for r in reviewed] == [
+        r.findings for r in review_plans([own], all_checks(), Config())
+    ]
+    assert _no_children_left()
+
+
+def test_what_the_child_could_not_resolve_the_parent_refuses_as_ever() -> None:
+    path = str(FIXTURES / "bad/configuration-address-garbage.json")
+    side = value_checks.ValueCheckChild(_job([path]))
+    answers = _asked(side)
+    try:
+        with pytest.raises(InputError, match="bad address in configuration"):
+            load([path], LoadOptions(resolved_from=side.resolved))
+    finally:
+        side.close()
+    assert answers == [False]
+    assert _no_children_left()
+
+
+def test_another_configuration_is_not_believed() -> None:
+    """The file changed between the two reads, or another plan: resolved here."""
+    path = str(RESOLVED[1])
+    side = value_checks.ValueCheckChild(_job([path]))
+    try:
+        assert side.resolved(path, b"not the digest of this configuration") is None
+        assert side.resolved(path, b"") is None  # nothing more is sent
+    finally:
+        side.close()
+    assert _no_children_left()
+
+
+def test_a_parent_that_never_asks_still_gets_the_checks() -> None:
+    """The child's messages fill the pipe nobody reads: it goes on all the same."""
+    path = str(RESOLVED[4])
+    [plan] = load([path])
+    one = len(pickle.dumps(plan.edges._targets))  # type: ignore[attr-defined]
+    paths = [path] * 150
+    assert one * len(paths) > 1 << 16  # more than a pipe holds
+    side = value_checks.ValueCheckChild(_job(paths))
+    try:
+        assert side.results(load(paths)) is not None
+    finally:
+        side.close()
+    assert _no_children_left()
+
+
+def test_the_command_with_the_child_resolving_reports_the_same_bytes(monkeypatch) -> None:
+    path = str(RESOLVED[0])
+    argv = ["review", path, "--format", "json"]
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
+    forked = _cli(argv)
+    assert _no_children_left()
+    monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
+    assert forked == _cli(argv)

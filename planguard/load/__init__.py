@@ -166,7 +166,16 @@ def load(paths: list[str], options: LoadOptions | None = None) -> list[Plan]:
         if kind == "terraform":
             from planguard.load import terraform
 
-            plans.append(terraform.load(path, data, edges=options.edges, note=note))
+            plans.append(
+                terraform.load(
+                    path,
+                    data,
+                    edges=options.edges,
+                    note=note,
+                    resolved_from=options.resolved_from,
+                    resolved_to=options.resolved_to,
+                )
+            )
         else:
             cfn.append((path, kind, doc, bytes(data)))
     if cfn or options.before or options.after:

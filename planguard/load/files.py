@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -34,6 +35,12 @@ class LoadOptions:
     # False: Terraform plans come without dependency edges (for work that
     # never reads the graph; see planguard.value_checks).
     edges: bool = True
+    # A Terraform plan's configuration references resolved in another process
+    # (planguard.value_checks): `resolved_from(path, digest)` gives what the
+    # other one sent for that configuration, or None; the process that
+    # resolves them calls `resolved_to(path, digest, targets)` for each plan.
+    resolved_from: Callable[[str, bytes], Any] | None = None
+    resolved_to: Callable[[str, bytes, Any], Any] | None = None
 
 
 # `-` is standard input (`terraform show -json tfplan | planguard review -`),

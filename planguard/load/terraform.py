@@ -11,9 +11,11 @@ value counts), and marked for PG001 when its parts contradict each other.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from sys import intern as _intern
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from msgspec import Raw, Struct
@@ -21,6 +23,7 @@ from msgspec import Raw, Struct
 from planguard.errors import InputError
 from planguard.load import tfaddr, tfedges
 from planguard.load.files import contradiction, duplicate_top_level_key
+from planguard.load.tfrefs import ConfigIndex
 from planguard.model import (
     REASONS,
     UNKNOWN_REASON,
@@ -325,7 +328,23 @@ class _Trees:
     configuration (only when edges are wanted) for good.
     """
 
-    def __init__(self, path: str, doc: _PlanDoc, data: Buffer, with_edges: bool) -> None:
+    def __init__(
+        self,
+        path: str,
+        doc: _PlanDoc,
+        data: Buffer,
+        with_edges: bool,
+        config_first: Callable[[_Trees], None] | None = None,
+    ) -> None:
+        self.config: _CfgModule | None = None
+        self.digest = b""  # of the configuration's JSON, when read
+        if config_first is not None:
+            # Another process waits for what the configuration resolves to
+            # (see _resolve_for_another): it is read, and handed on, first.
+            self._read_config(path, doc, data)
+            config_first(self)
+            if not with_edges:
+                self.config = None
         planned = doc.planned_values
         tree = self._read(path, _planned_tree, planned, "$.planned_values.root_module")
         self.planned_managed = sum(1 for r in _state_resources(tree) if r.mode == "managed")
@@ -335,11 +354,15 @@ class _Trees:
         where = "$.prior_state.values.root_module"
         self.state = _state_resources(self._read(path, _state_tree, values, where))
         mapped.release(data)
-        self.config: _CfgModule | None = None
-        if with_edges:
-            where = "$.configuration.root_module"
-            self.config = self._read(path, _config_tree, doc.configuration, where)
-            mapped.release(data)
+        if with_edges and config_first is None:
+            self._read_config(path, doc, data)
+
+    def _read_config(self, path: str, doc: _PlanDoc, data: Buffer) -> None:
+        where = "$.configuration.root_module"
+        self.config = self._read(path, _config_tree, doc.configuration, where)
+        if doc.configuration is not None:
+            self.digest = hashlib.blake2b(doc.configuration.root_module).digest()
+        mapped.release(data)
 
     @staticmethod
     def _read(
@@ -410,9 +433,26 @@ def check_format_version(path: str, version: object, field: str = "format_versio
         )
 
 
-def load(path: str, data: Buffer, *, edges: bool = True, note: str | None = None) -> Plan:
+class _Resolution(NamedTuple):
+    """Where a plan's configuration references are resolved when another
+    process does it (LoadOptions.resolved_from, .resolved_to)."""
+
+    came_from: Callable[[str, bytes], Any] | None
+    goes_to: Callable[[str, bytes, Any], Any] | None
+
+
+def load(
+    path: str,
+    data: Buffer,
+    *,
+    edges: bool = True,
+    note: str | None = None,
+    resolved_from: Callable[[str, bytes], Any] | None = None,
+    resolved_to: Callable[[str, bytes, Any], Any] | None = None,
+) -> Plan:
     """Decode plan JSON bytes into a Plan; any problem is an InputError.
-    `note`, when given, is added to the plan's notes (how the JSON was found).
+    `note`, when given, is added to the plan's notes (how the JSON was found);
+    `resolved_from` and `resolved_to` as in LoadOptions.
 
     The collector is paused meanwhile: loading makes hundreds of thousands of
     objects and no garbage cycles, and collections triggered by the
@@ -420,12 +460,15 @@ def load(path: str, data: Buffer, *, edges: bool = True, note: str | None = None
     """
     try:
         with collector.paused():
-            return _load(path, data, edges, [note] if note else [])
+            resolution = _Resolution(resolved_from, resolved_to)
+            return _load(path, data, edges, [note] if note else [], resolution)
     finally:
         tfaddr.forget()
 
 
-def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
+def _load(
+    path: str, data: Buffer, with_edges: bool, notes: list[str], resolution: _Resolution
+) -> Plan:
     _made.reset()
     try:
         doc = _decoder.decode(data)
@@ -437,7 +480,9 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
         raise InputError(path, "JSON nested too deeply") from None
     _refuse_repeated_keys(path, doc, data)
     mapped.release(data)  # the model is built without the file's pages
-    trees = _Trees(path, doc, data, with_edges)
+    goes_to = resolution.goes_to
+    send = None if goes_to is None else lambda t: _resolve_for_another(path, t, goes_to)
+    trees = _Trees(path, doc, data, with_edges, config_first=send)
     format_version = _value(doc.format_version)
     if format_version is not None:
         check_format_version(path, format_version)
@@ -450,7 +495,22 @@ def _load(path: str, data: Buffer, with_edges: bool, notes: list[str]) -> Plan:
         notes.append(_REDACTED)
     elif format_version is None:
         notes.append(_NO_FORMAT_VERSION)
-    return _build(path, doc, trees, with_edges, notes)
+    return _build(path, doc, trees, with_edges, notes, resolution.came_from)
+
+
+def _resolve_for_another(
+    path: str, trees: _Trees, goes_to: Callable[[str, bytes, Any], Any]
+) -> None:
+    """Resolve the configuration's references and send them on (see value_checks)."""
+    targets = None
+    if trees.config is not None:
+        try:
+            targets = ConfigIndex(trees.config).resource_targets()
+        except Exception:
+            # Sent as nothing: the other process resolves them itself, meets
+            # the same problem and says so as it always has.
+            targets = None
+    goes_to(path, trees.digest, targets)
 
 
 _READERS_DISAGREE = "JSON readers disagree on which value counts"
@@ -673,7 +733,12 @@ def _is_sensitive(raw: Raw) -> bool:
 
 
 def _build(
-    path: str, doc: _PlanDoc, trees: _Trees, with_edges: bool = True, notes: list[str] | None = None
+    path: str,
+    doc: _PlanDoc,
+    trees: _Trees,
+    with_edges: bool = True,
+    notes: list[str] | None = None,
+    resolved_from: Callable[[str, bytes], Any] | None = None,
 ) -> Plan:
     """The Plan of a decoded document."""
     # Parts of the document are let go as soon as they are read: on a 50k
@@ -693,7 +758,14 @@ def _build(
     doc.resource_drift = []
     outputs = _outputs(doc.output_changes)
 
-    edges = tfedges.edges(path, trees.config, resources, state) if with_edges else []
+    edges: Any = []
+    if with_edges:
+        # Asked only now: the other process has had the time this one spent
+        # on the changes to resolve them.
+        given = None
+        if resolved_from is not None and trees.config is not None:
+            given = resolved_from(path, trees.digest)
+        edges = tfedges.edges(path, trees.config, resources, state, targets=given)
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
         tool = "opentofu"

@@ -36,11 +36,14 @@ def edges(
     config: _CfgModule | None,
     resources: dict[str, Resource],
     state: list[_StateResource],
+    targets: dict[str, list[tuple[str, Any, Any, str | None, str]]] | None = None,
 ) -> TerraformEdges:
     """Instance-level edges from configuration references (`config`, the
     configuration's root module) and prior-state depends_on, worked out as
-    they are asked for (see TerraformEdges)."""
-    return TerraformEdges(path, config, resources, state)
+    they are asked for (see TerraformEdges). `targets`, when given, is what
+    the configuration's references resolve to (ConfigIndex.resource_targets),
+    worked out by another process from the same configuration."""
+    return TerraformEdges(path, config, resources, state, targets)
 
 
 class TerraformEdges(FilledOnRead[Edge]):
@@ -63,15 +66,17 @@ class TerraformEdges(FilledOnRead[Edge]):
         config: _CfgModule | None,
         resources: dict[str, Resource],
         state: list[_StateResource],
+        targets: dict[str, list[tuple[str, Any, Any, str | None, str]]] | None = None,
     ) -> None:
         super().__init__()
         self.instances = index = _InstanceIndex(resources)
-        targets: dict[str, list[tuple[str, Any, Any, str | None, str]]] = {}
-        if config is not None:
-            try:
-                targets = ConfigIndex(config).resource_targets()
-            except tfaddr.AddressError as exc:
-                raise InputError(path, f"bad address in configuration: {exc}") from None
+        if targets is None:
+            targets = {}
+            if config is not None:
+                try:
+                    targets = ConfigIndex(config).resource_targets()
+                except tfaddr.AddressError as exc:
+                    raise InputError(path, f"bad address in configuration: {exc}") from None
         self._targets = targets
         # The config addresses each resource refers to through configuration:
         # prior-state depends_on names config addresses without instance keys,
