@@ -283,15 +283,18 @@ def _review_file(
 
 
 # A review on its way back from a worker: the plan as msgpack (without
-# attribute values), the findings, the catalogue, the facts with each
-# destructive row's change given by its position, and the report parts made.
-_Packed = tuple[bytes, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int], Any]
+# attribute values; a pickle.PickleBuffer, read back as a memoryview), the
+# findings, the catalogue, the facts with each destructive row's change given
+# by its position, and the report parts made.
+_Packed = tuple[Any, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int], Any]
 
 
 def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     """What the parent needs of a review, cheap to send: pickling the plan with
     its values would cost about half the plan file, and as long as the review.
     The facts were worked out here, while the values were loaded."""
+    import pickle
+
     plan = pr.plan
     position = {id(c): i for i, c in enumerate(plan.changes)}
     # The reports ask only about what the impact reaches (the picture draws
@@ -302,7 +305,8 @@ def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
         for r in pr.facts.rows
     ]
     made = parts.make(pr) if parts is not None else None
-    data = _encoder().encode(bare)
+    # Sent beside the pickle, not copied into it (planguard.speed.fork).
+    data = pickle.PickleBuffer(_encoder().encode(bare))
     return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made
 
 

@@ -10,6 +10,7 @@ dies leaves no hang and no result.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import time
 from collections.abc import Callable
@@ -151,6 +152,21 @@ def test_no_worker_is_left_behind() -> None:
     with pytest.raises(ValueError):
         fork.pool(_fail_on({0: 0.0, 3: 1.0}), list(range(4)), jobs=2)
     assert _no_children_left()
+
+
+def _payload(item: int) -> tuple[int, pickle.PickleBuffer, bytes]:
+    data = bytes([item]) * (1 << 20)
+    return item, pickle.PickleBuffer(data), data[:10]
+
+
+def test_buffers_travel_beside_the_pickle() -> None:
+    """A PickleBuffer in a result is read where the worker left it, not copied."""
+    results = fork.pool(_payload, [1, 2, 3], jobs=2)
+    for item, (back, buffer, small) in zip([1, 2, 3], results, strict=True):
+        assert back == item
+        assert isinstance(buffer, memoryview)
+        assert buffer.nbytes == 1 << 20 and bytes(buffer[:3]) == bytes([item]) * 3
+        assert small == bytes([item]) * 10
 
 
 def test_no_items_no_workers() -> None:
