@@ -46,7 +46,7 @@ def test_a_var_output_circle_is_reviewed() -> None:
 
 
 def test_a_reference_cycle_is_refused() -> None:
-    [plan] = load([str(CYCLES / "reference-cycle.json")])
+    [plan] = load([str(CYCLES / "bad" / "reference-cycle.json")])
     assert DependencyGraph(plan).cycles() != []
     with pytest.raises(InputError, match="dependency cycle"):
         review([plan], all_checks(), Config())
