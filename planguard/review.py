@@ -204,8 +204,9 @@ def review_files(
     done: Callable[[int, int], None] | None = None,
     parts: ReportParts | None = None,
 ) -> list[PlanReview] | None:
-    """Load and review several Terraform plan files at once, one worker process
-    per file (as many at a time as the machine has cores).
+    """Load and review several Terraform plan files at once, in worker
+    processes (as many as the machine has cores), each taking the next file
+    when it is free (planguard.speed.fork.pool).
 
     The reviews come back in the order of `paths`, and an error is the one the
     first failing file (in that order) raised, as if they ran one by one.

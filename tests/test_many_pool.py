@@ -169,5 +169,25 @@ def test_buffers_travel_beside_the_pickle() -> None:
         assert small == bytes([item]) * 10
 
 
+def test_a_result_holds_no_file_once_read() -> None:
+    """Each result's file is made by its worker and closed here once read:
+    thousands of items never hold thousands of files (or their memory)."""
+    before = len(os.listdir("/proc/self/fd"))
+    counts: list[int] = []
+
+    def then(result: tuple[int, pickle.PickleBuffer, bytes]) -> int:
+        counts.append(len(os.listdir("/proc/self/fd")))
+        return result[0]
+
+    items = list(range(2000))
+    assert fork.pool(_payload_small, items, jobs=2, then=then) == items
+    assert max(counts) <= before + 8
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def _payload_small(item: int) -> tuple[int, pickle.PickleBuffer, bytes]:
+    return item, pickle.PickleBuffer(b"x" * 4096), b""
+
+
 def test_no_items_no_workers() -> None:
     assert fork.pool(_echo, []) == []

@@ -10,7 +10,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import socket
 
 # pickle, warnings and concurrent.futures are imported where a child or a pool
 # is started: a review that starts neither (a small plan) does not pay for them.
@@ -114,12 +117,11 @@ class NoWorkers(OSError):
     nothing was done, and the caller may do the work itself."""
 
 
-# Hand-out tokens and "done" messages are written whole: a pipe never splits a
-# write of at most PIPE_BUF (4,096) bytes, so two workers reading one pipe each
-# get whole tokens.
+# Hand-out tokens are written whole: a pipe never splits a write of at most
+# PIPE_BUF (4,096) bytes, so two workers reading one pipe each get whole tokens.
 _TOKEN = 4
-_DONE = 5  # item index, and 0 (a result) or 1 (an exception)
 _PIPE_ROOM = 4096 // _TOKEN  # tokens any pipe holds (a page) before its writer waits
+_DONE = 5  # a message back: the item's index, and 0 (a result) or 1 (an exception)
 
 
 def pool(
@@ -142,11 +144,14 @@ def pool(
     returns is that item's result. `done(finished, total)` is called as
     items finish.
 
-    No threads: this process waits on one pipe, so nothing it does between
-    results (`then`) holds up the workers, who take their next item from
-    another pipe and leave each result in a file of its own.
+    No threads: this process waits on one socket, so nothing it does between
+    results (`then`) holds up the workers, who take their next item from a
+    pipe and leave each result in a file in memory of its own, sent back
+    with the message that it is done (its memory is freed once read here).
+    Linux (memfd_create, a sequenced-packet socket pair).
     """
     import signal
+    import socket
 
     n = len(items)
     if not n:
@@ -155,68 +160,62 @@ def pool(
     if sorted(handout) != list(range(n)):
         raise ValueError("order must name every item once")
     workers = max(1, min(n, jobs or cores()))
-    files: list[int] = []
-    tokens_r = tokens_w = done_r = done_w = -1
+    tokens_r = tokens_w = -1
+    back: socket.socket | None = None
     pids: list[int] = []
     try:
         try:
-            files = [_scratch() for _ in range(n)]
             tokens_r, tokens_w = os.pipe()
-            done_r, done_w = os.pipe()
+            back, workers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         except OSError as exc:
             raise NoWorkers(str(exc)) from exc
-        first, rest = handout[:_PIPE_ROOM], handout[_PIPE_ROOM:]
-        _write_tokens(tokens_w, first)
-        if not rest:
-            os.close(tokens_w)
-            tokens_w = -1
-        for _ in range(workers):
-            try:
-                pids.append(_start_worker(work, items, files, tokens_r, tokens_w, done_r, done_w))
-            except OSError as exc:  # no more processes now: fewer workers
-                if not pids:
-                    raise NoWorkers(str(exc)) from exc
-                break
-        os.close(done_w)
-        done_w = -1
+        with workers_end:
+            first, rest = handout[:_PIPE_ROOM], handout[_PIPE_ROOM:]
+            _write_tokens(tokens_w, first)
+            if not rest:
+                os.close(tokens_w)
+                tokens_w = -1
+            for _ in range(workers):
+                try:
+                    pids.append(_start_worker(work, items, tokens_r, tokens_w, back, workers_end))
+                except OSError as exc:  # no more processes now: fewer workers
+                    if not pids:
+                        raise NoWorkers(str(exc)) from exc
+                    break
         os.close(tokens_r)
         tokens_r = -1
         results: dict[int, Any] = {}
         errors: dict[int, BaseException] = {}
-        buffer = b""
         while len(results) + len(errors) < n:
-            chunk = os.read(done_r, 4096)
-            if not chunk:  # every worker is gone, some items undone
+            message, fds, _, _ = socket.recv_fds(back, _DONE, 1)
+            if not message:  # every worker is gone, some items undone
                 break
-            buffer += chunk
-            while len(buffer) >= _DONE:
-                index, failed = int.from_bytes(buffer[:4], "little"), buffer[4]
-                buffer = buffer[_DONE:]
-                if rest:  # a worker took a token: there is room for one more
-                    _write_tokens(tokens_w, rest[:1])
-                    rest = rest[1:]
-                    if not rest:
-                        os.close(tokens_w)
-                        tokens_w = -1
-                file, files[index] = files[index], -1
-                try:
-                    if errors and index > min(errors):
-                        pass  # an earlier item failed: this result is never used
-                    elif failed:
-                        errors[index] = _unpickled_error(file)
-                    else:
-                        try:
-                            result = _unpickled(file)
-                            results[index] = then(result) if then is not None else result
-                            del result
-                        except Exception as exc:  # that item's error
-                            errors[index] = exc
-                finally:
-                    os.close(file)
-                if done is not None:
-                    done(len(results) + len(errors), n)
-                if errors and all(i in results for i in range(min(errors))):
-                    raise errors[min(errors)]
+            index, failed = int.from_bytes(message[:4], "little"), message[4]
+            if rest:  # a worker took a token: there is room for one more
+                _write_tokens(tokens_w, rest[:1])
+                rest = rest[1:]
+                if not rest:
+                    os.close(tokens_w)
+                    tokens_w = -1
+            try:
+                if errors and index > min(errors):
+                    pass  # an earlier item failed: this result is never used
+                elif failed:
+                    errors[index] = _unpickled_error(fds[0])
+                else:
+                    try:
+                        result = _unpickled(fds[0])
+                        results[index] = then(result) if then is not None else result
+                        del result
+                    except Exception as exc:  # that item's error
+                        errors[index] = exc
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            if done is not None:
+                done(len(results) + len(errors), n)
+            if errors and all(i in results for i in range(min(errors))):
+                raise errors[min(errors)]
         if len(results) < n:
             first_undone = min(set(range(n)) - set(results))
             if first_undone in errors:
@@ -229,10 +228,12 @@ def pool(
                 os.kill(pid, signal.SIGKILL)
         raise
     finally:
-        for fd in (tokens_r, tokens_w, done_r, done_w, *files):
+        for fd in (tokens_r, tokens_w):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+        if back is not None:
+            back.close()
         # Gone or going by now (each ends once no token is left): no zombies
         # left behind.
         for pid in pids:
@@ -243,11 +244,10 @@ def pool(
 def _start_worker(
     work: Callable[[T], Any],
     items: list[T],
-    files: list[int],
     tokens_r: int,
     tokens_w: int,
-    done_r: int,
-    done_w: int,
+    back: socket.socket,
+    workers_end: socket.socket,
 ) -> int:
     import warnings
 
@@ -259,19 +259,20 @@ def _start_worker(
         return pid
     code = 1
     try:
-        os.close(done_r)
+        back.close()
         if tokens_w >= 0:
             os.close(tokens_w)  # else the last token never reads as the end
-        _work_through(work, items, files, tokens_r, done_w)
+        _work_through(work, items, tokens_r, workers_end)
         code = 0
     finally:
         os._exit(code)  # no cleanup: the parent's files and buffers are its own
 
 
 def _work_through(
-    work: Callable[[T], Any], items: list[T], files: list[int], tokens: int, out: int
+    work: Callable[[T], Any], items: list[T], tokens: int, out: socket.socket
 ) -> None:
     """In a worker: take the next item's token until there are none left."""
+    import socket
 
     while True:
         token = os.read(tokens, _TOKEN)
@@ -282,10 +283,15 @@ def _work_through(
             parts, failed = _pickled(work(items[index])), 0
         except BaseException as exc:  # the parent raises it
             parts, failed = _pickled_error(exc), 1
-        for part in parts:
-            _write_all(files[index], part)
-        del parts
-        os.write(out, index.to_bytes(4, "little") + bytes((failed,)))
+        file = _scratch()
+        try:
+            for part in parts:
+                _write_all(file, part)
+            del parts
+            message = index.to_bytes(4, "little") + bytes((failed,))
+            socket.send_fds(out, [message], [file])
+        finally:
+            os.close(file)  # the parent has its own
 
 
 def _pickled(obj: Any) -> list[Any]:
