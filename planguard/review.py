@@ -46,6 +46,10 @@ class ReportParts(Protocol):
     impact are at hand (planguard.speed.parts): the parent then does not build
     them again, and the workers do it side by side."""
 
+    # Whether anything will ask a review back from a worker for its graph or
+    # impact; when not, the worker sends no edges, and asking is an error.
+    needs_graph: bool
+
     def make(self, pr: PlanReview) -> Any:
         """In the worker: the parts, as plain data."""
 
@@ -286,8 +290,8 @@ def _review_file(
 # A review on its way back from a worker: the plan as msgpack (without
 # attribute values; a pickle.PickleBuffer, read back as a memoryview), the
 # findings, the catalogue, the facts with each destructive row's change given
-# by its position, and the report parts made.
-_Packed = tuple[Any, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int], Any]
+# by its position, the report parts made, and whether the plan's edges came.
+_Packed = tuple[Any, list[Finding], Catalog, list[tuple[Any, ...]], dict[str, int], Any, bool]
 
 
 def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
@@ -299,8 +303,10 @@ def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     plan = pr.plan
     position = {id(c): i for i, c in enumerate(plan.changes)}
     # The reports ask only about what the impact reaches (the picture draws
-    # nothing else): the edges the review walked answer them all.
-    bare = msgspec.structs.replace(plan, edges=pr.graph.walked_edges())
+    # nothing else): the edges the review walked answer them all. None at all
+    # when the parts made here are all that will be asked of the graph.
+    with_graph = parts is None or parts.needs_graph
+    bare = msgspec.structs.replace(plan, edges=pr.graph.walked_edges() if with_graph else [])
     rows = [
         (position[id(r.change)], r.action, r.reason, r.data_kind, r.protection, r.downstream)
         for r in pr.facts.rows
@@ -308,7 +314,7 @@ def _pack(pr: PlanReview, parts: ReportParts | None = None) -> _Packed:
     made = parts.make(pr) if parts is not None else None
     # Sent beside the pickle, not copied into it (planguard.speed.fork).
     data = pickle.PickleBuffer(_without_values(bare))
-    return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made
+    return data, pr.findings, pr.catalog, rows, dict(pr.facts.counts), made, with_graph
 
 
 def _without_values(plan: Plan) -> bytes:
@@ -348,10 +354,10 @@ def _no_values(type_: type, obj: Any) -> Any:
 
 
 def _unpack(packed: _Packed, parts: ReportParts | None = None) -> PlanReview:
-    data, findings, catalog, rows, counts, made = packed
+    data, findings, catalog, rows, counts, made, with_graph = packed
     plan = msgspec.msgpack.decode(data, type=Plan, dec_hook=_no_values)
     facts = Facts(tuple(DestructiveRow(plan.changes[i], *rest) for i, *rest in rows), counts)
-    pr = _Returned(plan, findings, catalog, facts)
+    pr = _Returned(plan, findings, catalog, facts, with_graph=with_graph)
     if parts is not None and made is not None:
         parts.take(pr, made)
     return pr
@@ -360,16 +366,29 @@ def _unpack(packed: _Packed, parts: ReportParts | None = None) -> PlanReview:
 class _Returned(PlanReview):
     """A review back from a worker: its graph and impact are built again from
     the edges the worker walked only when something asks for them (the
-    reports whose parts the worker made do not)."""
+    reports whose parts the worker made do not). Sent without edges, it has
+    no graph to give: asking is a crash, never an empty graph."""
 
-    def __init__(self, plan: Plan, findings: list[Finding], catalog: Catalog, facts: Facts) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        findings: list[Finding],
+        catalog: Catalog,
+        facts: Facts,
+        *,
+        with_graph: bool = True,
+    ) -> None:
         self._graph: DependencyGraph | None = None
         self._impacts: dict[str, Impact] | None = None
+        self._with_graph = with_graph
         super().__init__(plan, None, None, findings, catalog, facts)  # type: ignore[arg-type]
 
     @property
     def graph(self) -> DependencyGraph:
         if self._graph is None:
+            if not self._with_graph:
+                # Held (a check's context), never read: PG002 reads no graph.
+                return _NoGraph()  # type: ignore[return-value]
             self._graph = DependencyGraph(self.plan)
         return self._graph
 
@@ -380,9 +399,26 @@ class _Returned(PlanReview):
     @property
     def impacts(self) -> dict[str, Impact]:
         if self._impacts is None:
+            if not self._with_graph:
+                raise _NoGraph.error()
             self._impacts = {i.address: i for i in self.graph.impact()}
         return self._impacts
 
     @impacts.setter
     def impacts(self, value: dict[str, Impact] | None) -> None:
         self._impacts = value
+
+
+class _NoGraph:
+    """In place of the graph of a review that came back without its edges:
+    any use is a crash (exit 3), never a silent answer from no edges."""
+
+    @staticmethod
+    def error() -> RuntimeError:
+        return RuntimeError("this review came back from its worker without a graph")
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.error()
+
+    def __contains__(self, item: object) -> bool:
+        raise self.error()

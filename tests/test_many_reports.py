@@ -74,13 +74,28 @@ def test_parts_made_in_the_workers_give_the_same_reports(
         assert render(review, fmt) == render(serial, fmt), fmt
     for fmt in (Format.TERMINAL, Format.SARIF):
         assert render(review, fmt) == render(serial, fmt), fmt
-    # The parent built no graph and no impact for any of these reports ...
+    # No report asked for a graph or an impact, and none came back: asking
+    # now is an error, not an empty answer.
     assert all(isinstance(pr, review_mod._Returned) for pr in review.plans)
     assert all(pr._graph is None and pr._impacts is None for pr in review.plans)
-    # ... and builds them, from the edges walked, when something asks.
-    for back, alone in zip(review.plans, serial.plans, strict=True):
+    assert all(not pr.plan.edges for pr in review.plans)
+    with pytest.raises(RuntimeError, match="without a graph"):
+        review.plans[0].impacts  # noqa: B018
+    with pytest.raises(RuntimeError, match="without a graph"):
+        review.plans[0].graph.dependencies("x")
+
+
+@pytest.mark.usefixtures("pooled")
+def test_without_parts_a_review_builds_its_graph_when_asked() -> None:
+    """Without parts (another front end), the edges the worker walked come
+    back, and the graph is built from them the first time it is asked for."""
+    reviewed = review_mod.review_files(PLANS, all_checks(), Config(), max_bytes=1 << 30, jobs=2)
+    assert reviewed is not None
+    serial = _serial()
+    assert all(pr._graph is None for pr in reviewed)
+    for back, alone in zip(reviewed, serial.plans, strict=True):
         assert _reach(back) == _reach(alone)
-    assert any(_reach(pr) for pr in review.plans)
+    assert any(_reach(pr) for pr in reviewed)
 
 
 def _reach(pr: review_mod.PlanReview) -> dict[str, list[str]]:
@@ -92,9 +107,11 @@ def test_the_parts_are_what_the_reports_work_out(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A report with the parts and without them (working them out from the
-    review that came back) is the same text, plan by plan."""
+    review that came back, its walked edges asked for) is the same text."""
     monkeypatch.chdir(tmp_path)
     made = parts.for_formats(["markdown", "json"])
+    assert made is not None
+    made.needs_graph = True  # the edges come back too, to work the parts out here
     review = engine.run(engine.Request(plans=tuple(PLANS), parts=made))
     with_parts = [render(review, fmt) for fmt in (Format.MARKDOWN, Format.JSON)]
     pictures = [pr.parts["markdown"]["graph"][0] for pr in review.plans]
@@ -163,6 +180,15 @@ def test_a_bad_file_fails_the_run_as_it_would_alone(
     code, out, err = together
     assert code == 2 and out == ""
     assert err.startswith(f"planguard: error: {bad}: ")
+    assert _no_children_left()  # the other workers were stopped, not left running
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
 
 
 @pytest.mark.usefixtures("pooled")
@@ -178,6 +204,7 @@ def test_a_killed_worker_fails_the_run_closed(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(review_mod, "_review_file", dies_on_victim)
     code, out, err = _cli(["review", *PLANS, "--format", "json"])
     assert code == 3 and out == ""
+    assert _no_children_left()
     assert err == (
         f"planguard: error: {victim}: the process reviewing this file was killed by "
         "signal 9; the review did not complete\n"

@@ -31,6 +31,11 @@ MADE = frozenset({"json", "markdown"})
 class Parts:
     """The parts of `formats` (some of MADE)."""
 
+    # With these parts, no report of a review asks for a plan's graph or
+    # impact (the terminal and SARIF reports never do): the workers send no
+    # edges (~25 ms a 10k plan, both ends), tests/test_many_reports.py checks.
+    needs_graph = False
+
     def __init__(self, formats: Iterable[str]) -> None:
         self.formats = frozenset(formats) & MADE
         # Imported here, before any worker is forked, not once in each worker
