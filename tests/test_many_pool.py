@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
+from helpers import no_children_left
 from planguard.speed import fork
 
 pytestmark = pytest.mark.skipif(not fork.available(), reason="the pool needs fork")
@@ -135,23 +136,15 @@ def test_an_error_in_then_is_that_items_error() -> None:
         fork.pool(_fail_on({}), list(range(4)), jobs=2, then=then)
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 def test_no_worker_is_left_behind() -> None:
     fork.pool(_echo, list(range(4)), jobs=2)
-    assert _no_children_left()
+    assert no_children_left()
     with pytest.raises(fork.WorkerLost):
         fork.pool(_killed_at(0), list(range(4)), jobs=2)
-    assert _no_children_left()
+    assert no_children_left()
     with pytest.raises(ValueError):
         fork.pool(_fail_on({0: 0.0, 3: 1.0}), list(range(4)), jobs=2)
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def _payload(item: int) -> tuple[int, pickle.PickleBuffer, bytes]:

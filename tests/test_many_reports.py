@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from helpers import FIXTURES
+from helpers import FIXTURES, no_children_left
 from planguard import engine
 from planguard import review as review_mod
 from planguard.cli import main
@@ -180,15 +180,7 @@ def test_a_bad_file_fails_the_run_as_it_would_alone(
     code, out, err = together
     assert code == 2 and out == ""
     assert err.startswith(f"planguard: error: {bad}: ")
-    assert _no_children_left()  # the other workers were stopped, not left running
-
-
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+    assert no_children_left()  # the other workers were stopped, not left running
 
 
 @pytest.mark.usefixtures("pooled")
@@ -204,7 +196,7 @@ def test_a_killed_worker_fails_the_run_closed(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(review_mod, "_review_file", dies_on_victim)
     code, out, err = _cli(["review", *PLANS, "--format", "json"])
     assert code == 3 and out == ""
-    assert _no_children_left()
+    assert no_children_left()
     assert err == (
         f"planguard: error: {victim}: the process reviewing this file was killed by "
         "signal 9; the review did not complete\n"

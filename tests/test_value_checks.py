@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import planguard.value_checks as value_checks
-from helpers import FIXTURES, ROOT
+from helpers import FIXTURES, ROOT, no_children_left
 from planguard.catalog import Catalog
 from planguard.cli import main
 from planguard.config import Config
@@ -39,14 +39,6 @@ BESIDE = frozenset(c.meta.id for c in all_checks() if c.meta.runs_beside_graph)
 
 def test_the_value_checks_say_they_run_beside_the_graph() -> None:
     assert frozenset({"PG105", "PG106", "PG201", "PG301"}) == BESIDE
-
-
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def _job(paths: list[str], config: Config | None = None, checks=None) -> value_checks.Job:
@@ -99,7 +91,7 @@ def test_forked_review_equals_the_serial_one(path: str) -> None:
     forked, serial = _beside([str(ROOT / path)], Config())
     assert [r.findings for r in forked.plans] == [r.findings for r in serial.plans]
     assert forked.verdict == serial.verdict
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_several_plans_at_once() -> None:
@@ -127,7 +119,7 @@ def test_a_failed_child_is_replaced_by_the_parent(monkeypatch) -> None:
     forked, serial = _beside([path], Config())
     assert forked.plans[0].findings == serial.plans[0].findings
     assert any(f.check_id == "PG106" for f in forked.plans[0].findings)
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_child_that_saw_other_plans_is_not_believed() -> None:
@@ -138,14 +130,14 @@ def test_a_child_that_saw_other_plans_is_not_believed() -> None:
         assert side.results(load([one])) is None
     finally:
         side.close()
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_review_that_stops_early_reaps_its_child() -> None:
     path = str(FIXTURES / "bad/dependency-cycle.json")
     side = value_checks.ValueCheckChild(_job([path]))
     side.close()
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_disabled_and_user_checks_stay_in_order(tmp_path: Path) -> None:
@@ -223,7 +215,7 @@ def test_the_command_reports_the_same_bytes(fmt: str, monkeypatch) -> None:
     argv = ["review", path, "--format", fmt]
     monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
     forked = _cli(argv)
-    assert _no_children_left()
+    assert no_children_left()
     monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
     assert forked == _cli(argv)
 
@@ -282,7 +274,7 @@ def test_the_child_resolves_the_configuration_for_the_parent(path: Path) -> None
     assert [r.findings for r in reviewed] == [
         r.findings for r in review_plans([own], all_checks(), Config())
     ]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_what_the_child_could_not_resolve_the_parent_refuses_as_ever() -> None:
@@ -295,7 +287,7 @@ def test_what_the_child_could_not_resolve_the_parent_refuses_as_ever() -> None:
     finally:
         side.close()
     assert answers == [False]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_another_configuration_is_not_believed() -> None:
@@ -307,7 +299,7 @@ def test_another_configuration_is_not_believed() -> None:
         assert side.resolved(path, b"") is None  # nothing more is sent
     finally:
         side.close()
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_parent_that_never_asks_still_gets_the_checks() -> None:
@@ -322,7 +314,7 @@ def test_a_parent_that_never_asks_still_gets_the_checks() -> None:
         assert side.results(load(paths)) is not None
     finally:
         side.close()
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_the_command_with_the_child_resolving_reports_the_same_bytes(monkeypatch) -> None:
@@ -330,6 +322,6 @@ def test_the_command_with_the_child_resolving_reports_the_same_bytes(monkeypatch
     argv = ["review", path, "--format", "json"]
     monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
     forked = _cli(argv)
-    assert _no_children_left()
+    assert no_children_left()
     monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
     assert forked == _cli(argv)
