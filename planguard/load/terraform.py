@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from sys import intern as _intern
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 from msgspec import Raw, Struct
@@ -433,14 +433,6 @@ def check_format_version(path: str, version: object, field: str = "format_versio
         )
 
 
-class _Resolution(NamedTuple):
-    """Where a plan's configuration references are resolved when another
-    process does it (LoadOptions.resolved_from, .resolved_to)."""
-
-    came_from: Callable[[str, bytes], Any] | None
-    goes_to: Callable[[str, bytes, Any], Any] | None
-
-
 def load(
     path: str,
     data: Buffer,
@@ -460,14 +452,19 @@ def load(
     """
     try:
         with collector.paused():
-            resolution = _Resolution(resolved_from, resolved_to)
-            return _load(path, data, edges, [note] if note else [], resolution)
+            notes = [note] if note else []
+            return _load(path, data, edges, notes, resolved_from, resolved_to)
     finally:
         tfaddr.forget()
 
 
 def _load(
-    path: str, data: Buffer, with_edges: bool, notes: list[str], resolution: _Resolution
+    path: str,
+    data: Buffer,
+    with_edges: bool,
+    notes: list[str],
+    resolved_from: Callable[[str, bytes], Any] | None,
+    resolved_to: Callable[[str, bytes, Any], Any] | None,
 ) -> Plan:
     _made.reset()
     try:
@@ -480,8 +477,7 @@ def _load(
         raise InputError(path, "JSON nested too deeply") from None
     _refuse_repeated_keys(path, doc, data)
     mapped.release(data)  # the model is built without the file's pages
-    goes_to = resolution.goes_to
-    send = None if goes_to is None else lambda t: _resolve_for_another(path, t, goes_to)
+    send = None if resolved_to is None else lambda t: _resolve_for_another(path, t, resolved_to)
     trees = _Trees(path, doc, data, with_edges, config_first=send)
     format_version = _value(doc.format_version)
     if format_version is not None:
@@ -495,7 +491,7 @@ def _load(
         notes.append(_REDACTED)
     elif format_version is None:
         notes.append(_NO_FORMAT_VERSION)
-    return _build(path, doc, trees, with_edges, notes, resolution.came_from)
+    return _build(path, doc, trees, with_edges, notes, resolved_from)
 
 
 def _resolve_for_another(

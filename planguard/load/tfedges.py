@@ -309,12 +309,12 @@ class TerraformEdges(FilledOnRead[Edge]):
         and the modules it names whole (`module.x`)."""
         if self._named_in_state is None:
             named: dict[str, tuple[set[str], list[str]]] = {}
-            known, dep_config = self._dep_configs, self._dep_config
+            dep_config = self._dep_config
             for source, listed in self._state_closure().items():
                 targets: set[str] = set()
                 whole: list[str] = []
                 for dep in listed:
-                    cfg_dep = known[dep] if dep in known else dep_config(dep)
+                    cfg_dep = dep_config(dep)
                     if cfg_dep is None:
                         whole.append(dep)
                     else:
