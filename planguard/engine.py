@@ -89,7 +89,8 @@ class Request:
     # False: no acknowledgement counts (`planguard ack` writes them).
     use_acks: bool = True
     # What the reports about to be rendered want of each plan, worked out in
-    # the worker processes that review several plans at once (see
+    # the worker processes that review several plans at once, or while a
+    # single review waits for its value checks (see
     # planguard.review.ReportParts; planguard.speed.parts makes them).
     parts: ReportParts | None = field(default=None, compare=False)
 
@@ -297,7 +298,7 @@ def _review(request: Request, checks: list[Check], cfg: Config) -> list[PlanRevi
             options = replace(options, resolved_from=side.resolved)
         plans = _load(request, options)
         with progress("Reviewing…"):
-            return review_plans(plans, checks, cfg, value_checks=side)
+            return review_plans(plans, checks, cfg, value_checks=side, parts=request.parts)
     finally:
         if side is not None:
             side.close()  # normally long gone by now; else told to stop

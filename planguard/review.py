@@ -50,6 +50,9 @@ class ReportParts(Protocol):
     # impact; when not, the worker sends no edges, and asking is an error.
     needs_graph: bool
 
+    def ready(self) -> None:
+        """Here, before workers are forked: what every `make` needs imported."""
+
     def make(self, pr: PlanReview) -> Any:
         """In the worker: the parts, as plain data."""
 
@@ -128,12 +131,15 @@ def review_plan(
     config: Config,
     *,
     beside: Callable[[], dict[str, list[Finding]] | None] | None = None,
+    parts: ReportParts | None = None,
 ) -> PlanReview:
     """Graph, impact and checks of one plan, findings in check order.
 
     `beside` gives the findings of the checks run beside the review (see
     planguard.value_checks), or None when they could not be had: it is asked only
-    once every other check has run, and whatever it lacks is run here.
+    once every other check has run, and whatever it lacks is run here. The
+    report `parts` are made just before it is asked: on a big plan this process
+    would otherwise wait for the other there, and make them later.
     """
     catalog = Catalog.load(config.data_bearing_types)
     enabled = [c for c in checks if c.meta.id in UNTUNABLE or c.meta.id not in config.disable]
@@ -147,13 +153,17 @@ def review_plan(
     # What every report needs and no finding changes: done while any checks
     # beside finish, and while the values it reads are loaded.
     facts = facts_of(plan, ctx.impacts, catalog)
+    pr = PlanReview(plan, graph, ctx.impacts, [], catalog, facts)
     if beside is not None:
+        if parts is not None:  # no part reads a finding
+            parts.ready()
+            parts.take(pr, parts.make(pr))
         done = beside() or {}
         for c in enabled:
             if c.meta.id not in found:
                 found[c.meta.id] = done[c.meta.id] if c.meta.id in done else run_check(ctx, c)
-    findings = [f for c in enabled for f in found[c.meta.id]]
-    return PlanReview(plan, graph, ctx.impacts, findings, catalog, facts)
+    pr.findings = [f for c in enabled for f in found[c.meta.id]]
+    return pr
 
 
 def _cycle_text(cycle: list[str], shown: int = 5) -> str:
@@ -169,13 +179,14 @@ def review_plans(
     config: Config,
     *,
     value_checks: ValueCheckChild | None = None,
+    parts: ReportParts | None = None,
 ) -> list[PlanReview]:
     """Review every plan; `value_checks` runs the value-reading checks of `plans` in
-    another process."""
+    another process, and meanwhile each plan's report `parts` are made."""
     if value_checks is None:
         return [review_plan(plan, checks, config) for plan in plans]
     return [
-        review_plan(plan, checks, config, beside=_beside(value_checks, plans, i))
+        review_plan(plan, checks, config, beside=_beside(value_checks, plans, i), parts=parts)
         for i, plan in enumerate(plans)
     ]
 
@@ -239,6 +250,8 @@ def review_files(
     sizes = [_size(path) for path in paths]
     order = sorted(range(len(paths)), key=lambda i: -sizes[i])
     unpack = functools.partial(_unpack_all, parts=parts)
+    if parts is not None:
+        parts.ready()
     try:
         reviewed = fork.pool(work, paths, jobs=workers, done=done, order=order, then=unpack)
     except fork.NoWorkers:

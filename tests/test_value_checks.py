@@ -21,6 +21,8 @@ from planguard.load import LoadOptions, load
 from planguard.policy import evaluate
 from planguard.registry import all_checks, run_check
 from planguard.review import review_plan, review_plans
+from planguard.speed import parts
+from planguard.speed.fork import available as fork_available
 
 PLANS = sorted(
     str(p.relative_to(ROOT))
@@ -218,6 +220,40 @@ def test_the_command_reports_the_same_bytes(fmt: str, monkeypatch) -> None:
     assert no_children_left()
     monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
     assert forked == _cli(argv)
+
+
+@pytest.mark.parametrize(
+    "name", ["incident-env-recreated.json", "sg-swap-cascade.json", "nested-modules.json"]
+)
+def test_report_parts_made_while_waiting_change_no_byte(
+    name: str, monkeypatch, tmp_path: Path
+) -> None:
+    """The parent makes the Markdown and JSON parts (pictures, paths, change
+    lines) before it asks for the child's findings: the reports are the ones
+    a review in one process writes."""
+    if not fork_available():
+        pytest.skip("the second process needs fork")
+    monkeypatch.chdir(tmp_path)
+    path = str(FIXTURES / "scenarios" / name)
+    made: list[str] = []
+    make = parts.Parts.make
+
+    def spied(self, pr):
+        made.append(pr.plan.source)
+        return make(self, pr)
+
+    monkeypatch.setattr(parts.Parts, "make", spied)
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
+    forked = _cli(["review", path, "--format", "markdown", "-o", "a.md", "--json", "a.json"])
+    assert made == [path]
+    assert no_children_left()
+    monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
+    alone = _cli(["review", path, "--format", "markdown", "-o", "b.md", "--json", "b.json"])
+    assert made == [path]  # without the child, the reports work them out
+    assert forked == alone
+    for ext in ("md", "json"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+    assert b'"paths"' in (tmp_path / "a.json").read_bytes()
 
 
 def test_no_fork_no_second_process(monkeypatch) -> None:

@@ -1,4 +1,5 @@
-"""Report parts made in the worker processes that review several plans.
+"""Report parts made ahead: in the worker processes that review several plans,
+or while one review waits for its value checks.
 
 Reviewing several big plans, the workers run side by side and the parent
 waits; then the parent alone renders the reports, and before that it would
@@ -11,6 +12,9 @@ are at hand, and the parent puts them in the review for the reports to use
 of rendering (summaries, pictures, change lines) no longer done by the
 parent alone after the last worker is done, and ~0.15 s of graphs and
 impacts it no longer builds at all (docs/performance.md, "Round three").
+
+A single big review makes them too, in the moment it would wait for its value
+checks (planguard.value_checks) to finish: work taken off the end of the run.
 
 A part is what the report would work out itself from the same review: the
 reports come out byte for byte the same (tests/test_many_reports.py).
@@ -38,15 +42,20 @@ class Parts:
 
     def __init__(self, formats: Iterable[str]) -> None:
         self.formats = frozenset(formats) & MADE
-        # Imported here, before any worker is forked, not once in each worker
-        # and again here (~0.06 s each): this process renders them anyway.
+
+    def ready(self) -> None:
+        """Import the reports, before any worker is forked: not once in each
+        worker and again here (~0.06 s each), as this process renders them
+        anyway. Not at start: a single review imports them while it waits for
+        its value checks (planguard.review.review_plan), where the time is free."""
         if "json" in self.formats:
             import planguard.report.json
         if "markdown" in self.formats:
             import planguard.report.markdown  # noqa: F401
 
     def make(self, pr: PlanReview) -> dict[str, Any]:
-        """In the worker: plain data, cheap to send."""
+        """In the worker (or here, while the value checks finish): plain data,
+        cheap to send."""
         made: dict[str, Any] = {}
         if "json" in self.formats:
             import msgspec
