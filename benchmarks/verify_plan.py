@@ -17,9 +17,20 @@ from collections import Counter
 from typing import Any
 
 TOP_KEYS = [
-    "format_version", "terraform_version", "variables", "planned_values", "resource_drift",
-    "resource_changes", "output_changes", "prior_state", "configuration",
-    "relevant_attributes", "timestamp", "applyable", "complete", "errored",
+    "format_version",
+    "terraform_version",
+    "variables",
+    "planned_values",
+    "resource_drift",
+    "resource_changes",
+    "output_changes",
+    "prior_state",
+    "configuration",
+    "relevant_attributes",
+    "timestamp",
+    "applyable",
+    "complete",
+    "errored",
 ]
 MIX = {"no-op": 0.70, "update": 0.15, "create": 0.08, "delete": 0.04, "replace": 0.03}
 STEP = re.compile(r'module\.([A-Za-z0-9_-]+)(?:\[(\d+|"[^"]*")\])?\.')
