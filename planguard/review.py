@@ -42,19 +42,21 @@ class PlanReview:
 
 class ReportParts(Protocol):
     """What the reports a front end is about to render will want of each plan,
-    worked out by the worker process that reviewed it, while its graph and
-    impact are at hand (planguard.speed.parts): the parent then does not build
-    them again, and the workers do it side by side."""
+    worked out while its graph and impact are at hand (planguard.speed.parts):
+    by the worker process that reviewed it, so the parent does not build them
+    again and the workers do it side by side; or, in a single review, while it
+    waits for its value checks (review_plan)."""
 
     # Whether anything will ask a review back from a worker for its graph or
     # impact; when not, the worker sends no edges, and asking is an error.
     needs_graph: bool
 
     def ready(self) -> None:
-        """Here, before workers are forked: what every `make` needs imported."""
+        """Before the first `make` (and before workers are forked): what every
+        `make` needs imported."""
 
     def make(self, pr: PlanReview) -> Any:
-        """In the worker: the parts, as plain data."""
+        """In the worker, or in a single review: the parts, as plain data."""
 
     def take(self, pr: PlanReview, made: Any) -> None:
         """Here: `made` (from `make`) into `pr.parts`."""
