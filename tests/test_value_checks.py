@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import pickle
 from pathlib import Path
@@ -361,3 +362,33 @@ def test_the_command_with_the_child_resolving_reports_the_same_bytes(monkeypatch
     assert no_children_left()
     monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
     assert forked == _cli(argv)
+
+
+def test_planned_values_the_child_skips_are_still_checked(monkeypatch, tmp_path: Path) -> None:
+    """The value checks' load leaves a plan's planned values unread when it has
+    resource changes (the count changes nothing there): a broken tree is still
+    refused, by the review's own load, with the same message both ways."""
+    plan = json.loads((FIXTURES / "scenarios/sg-swap-cascade.json").read_text())
+    assert plan["resource_changes"]
+    plan["planned_values"] = {"root_module": {"resources": [{"mode": "managed"}]}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    argv = ["review", str(path), "--format", "json"]
+    [child_view] = load([str(path)], LoadOptions(edges=False))  # the child's load accepts it
+    assert child_view.changes
+    with pytest.raises(InputError, match=r"\$\.planned_values\.root_module\.resources\[0\]"):
+        load([str(path)])
+    monkeypatch.setattr(value_checks, "MIN_BYTES", 0)
+    forked = _cli_err(argv)
+    assert no_children_left()
+    monkeypatch.setattr(value_checks, "wanted", lambda *a: False)
+    assert forked == _cli_err(argv)
+    assert forked[0] == 2 and forked[1] == ""
+    assert "planned_values.root_module.resources[0]" in forked[2]
+
+
+def _cli_err(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()

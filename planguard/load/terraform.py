@@ -324,8 +324,8 @@ class _Trees:
     records and the mapped file's pages, not every record of the plan too
     (peak at 50k resources: 430 -> ~360 MiB). Each tree is then read with
     the file's pages let go of before and after, so at most one tree's pages
-    are held: planned values only to be counted, prior state and the
-    configuration (only when edges are wanted) for good.
+    are held: planned values only to be counted (and checked), prior state
+    and the configuration (only when edges are wanted) for good.
     """
 
     def __init__(
@@ -345,11 +345,16 @@ class _Trees:
             config_first(self)
             if not with_edges:
                 self.config = None
-        planned = doc.planned_values
-        tree = self._read(path, _planned_tree, planned, "$.planned_values.root_module")
-        self.planned_managed = sum(1 for r in _state_resources(tree) if r.mode == "managed")
-        del tree
-        mapped.release(data)
+        self.planned_managed = 0
+        if with_edges or not doc.resource_changes:
+            planned = doc.planned_values
+            tree = self._read(path, _planned_tree, planned, "$.planned_values.root_module")
+            self.planned_managed = sum(1 for r in _state_resources(tree) if r.mode == "managed")
+            del tree
+            mapped.release(data)
+        # Otherwise this is the value checks' load (value_checks: no edges) of a
+        # plan with resource changes, where the count changes nothing (_build);
+        # the review's own load reads and checks the tree (50k: 0.06 s).
         values = doc.prior_state.values if doc.prior_state else None
         where = "$.prior_state.values.root_module"
         self.state = _state_resources(self._read(path, _state_tree, values, where))
