@@ -204,11 +204,16 @@ def test_when_it_is_wanted(tmp_path: Path, monkeypatch) -> None:
     assert not value_checks.wanted(_job([small], everything_off))
 
 
-def _cli(argv: list[str]) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+def _cli_err(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
-    return code, out.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    code, out, _ = _cli_err(argv)
+    return code, out
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown", "sarif"])
@@ -385,10 +390,3 @@ def test_planned_values_the_child_skips_are_still_checked(monkeypatch, tmp_path:
     assert forked == _cli_err(argv)
     assert forked[0] == 2 and forked[1] == ""
     assert "planned_values.root_module.resources[0]" in forked[2]
-
-
-def _cli_err(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
