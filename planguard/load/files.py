@@ -136,16 +136,25 @@ def _is_utf8(data: Buffer) -> bool:
     if isinstance(data, bytes):
         if data.isascii():
             return True
-    elif all(bytes(view[i : i + _CHUNK]).isascii() for i in range(0, len(view), _CHUNK)):
+    elif all(_ascii_chunk(data, view, i) for i in range(0, len(view), _CHUNK)):
         return True
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for start in range(0, len(view), _CHUNK):
             decoder.decode(view[start : start + _CHUNK])
+            speed_mapped.release(data)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _ascii_chunk(data: Buffer, view: memoryview, start: int) -> bool:
+    """Whether one chunk of a mapped file is ASCII; the pages it took are given
+    back at once, so checking never holds the whole file (see speed.mapped)."""
+    ascii = bytes(view[start : start + _CHUNK]).isascii()
+    speed_mapped.release(data)
+    return ascii
 
 
 def has_sources(directory: str) -> bool:

