@@ -7,6 +7,8 @@ import io
 import json
 import os
 import pickle
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,10 @@ from planguard.load import LoadOptions, load
 from planguard.policy import evaluate
 from planguard.registry import all_checks, run_check
 from planguard.review import review_plan, review_plans
-from planguard.speed import parts
+from planguard.speed import fork, parts
+from planguard.speed import handoff as handoff_mod
 from planguard.speed.fork import available as fork_available
+from planguard.speed.handoff import Handoff
 
 PLANS = sorted(
     str(p.relative_to(ROOT))
@@ -390,3 +394,67 @@ def test_planned_values_the_child_skips_are_still_checked(monkeypatch, tmp_path:
     assert forked == _cli_err(argv)
     assert forked[0] == 2 and forked[1] == ""
     assert "planned_values.root_module.resources[0]" in forked[2]
+
+
+# -- the handoff: messages from the child while both work ----------------------------
+
+
+def _send_then_stamp(handoff: Handoff, message: bytes) -> tuple[bool, float]:
+    handoff.child_side()
+    sent = handoff.send(message)
+    handoff.done_sending()
+    return sent, time.monotonic()
+
+
+@pytest.mark.parametrize("memory_file", [True, False], ids=["memory-file", "pipe-only"])
+def test_a_message_larger_than_a_pipe_arrives_whole(memory_file: bool, monkeypatch) -> None:
+    if not memory_file:
+        monkeypatch.setattr(handoff_mod, "_memory_file", lambda: -1)
+    message = os.urandom(3 << 20)  # three times the most a pipe holds
+    handoff = Handoff()
+    child = fork.Child(lambda: _send_then_stamp(handoff, message))
+    handoff.parent_side()
+    try:
+        assert handoff.receive() == message
+        assert handoff.receive() is None  # the end of the messages
+        assert child.result()[0] is True
+    finally:
+        handoff.stop()
+        child.close()
+
+
+def test_a_child_never_waits_for_its_parent_to_read() -> None:
+    """The resolved references of a big plan are sent while the parent is busy
+    with its own load: the child goes on at once (a 50k-resource monorepo
+    plan's take 4.4 MB, more than a pipe holds)."""
+    message = os.urandom(4 << 20)
+    handoff = Handoff()
+    child = fork.Child(lambda: _send_then_stamp(handoff, message))
+    handoff.parent_side()
+
+    def waited(*_: object) -> None:
+        raise AssertionError("the child waited for its parent to read")
+
+    before = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(30)
+    try:
+        sent, at = child.result()  # before anything is read
+        signal.alarm(0)
+        reading = time.monotonic()
+        assert sent is True and at < reading
+        assert handoff.receive() == message
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+        handoff.stop()
+        child.close()
+
+
+def test_a_parent_that_stopped_reading_fails_the_send() -> None:
+    handoff = Handoff()
+    handoff.stop()  # as the parent does when it has all it needs
+    child = fork.Child(lambda: _send_then_stamp(handoff, b"resolved"))
+    try:
+        assert child.result()[0] is False
+    finally:
+        child.close()
