@@ -182,41 +182,43 @@ class ConfigIndex:
         self._segments: dict[str, list[tuple[str, tfaddr.Key]] | None] = {}
         self._bares: dict[str, tuple[str, str] | None] = {}
         self._subtrees: dict[ModulePath, frozenset[Target]] = {}
-        # What a reference made directly by a resource means, once its
-        # resolution is settled (see resource_targets).
-        self._top: dict[tuple[Any, ...], frozenset[Target]] = {}
+        # Each target's place in a resource's sorted targets (see _order).
+        self._order: dict[Target, tuple[str, str, str, str]] = {}
 
     def resource_targets(self) -> dict[str, list[tuple[str, Any, Pin, str | None, str]]]:
         """For each config resource: the (target, key, pins, why, via) it depends on."""
         out: dict[str, list[tuple[str, Any, Pin, str | None, str]]] = {}
+        order = self._order
         for path in sorted(self.modules):
             inherited = self._module_level(path)
+            # No resolution is under way here, so what a reference made in
+            # this module means is settled and can be remembered (inside one,
+            # a reference on a cycle resolves to less, see resolve).
+            keyed: dict[tuple[str, str | None, int], frozenset[Target]] = {}
+            iterated: dict[tuple[str, str | None], frozenset[Target]] = {}
+            depth = len(path)
             for cfg, res in self.blocks[path]:
                 if cfg is None:
                     continue
                 it = self.iters.get(cfg)
-                ctx = (it, len(path))
+                ctx = (it, depth)
                 targets: dict[Target, str] = {}
-                # No resolution is under way here, so what a reference means is
-                # settled and can be remembered (inside one, a reference on a
-                # cycle resolves to less, see resolve).
-                top = self._top
                 for ref, after in self._list(res.expressions):
-                    memo = (path, ref, after, id(it), "keyed")
-                    found = top.get(memo)
+                    memo = (ref, after, id(it))
+                    found = keyed.get(memo)
                     if found is None:
-                        found = top[memo] = self._keyed(path, ref, after, ctx)
+                        found = keyed[memo] = self._keyed(path, ref, after, ctx)
                     for t in found:
                         targets.setdefault(t, "reference")
-                for ref, after in self._list(res.count_expression) + self._list(
-                    res.for_each_expression
-                ):
-                    memo = (path, ref, after, -1, "iterated")
-                    found = top.get(memo)
-                    if found is None:
-                        found = top[memo] = self._iterated(path, ref, after, len(path))
-                    for t in found:
-                        targets.setdefault(t, "reference")
+                if it is not None:  # else neither count nor for_each is set
+                    for ref, after in self._list(res.count_expression) + self._list(
+                        res.for_each_expression
+                    ):
+                        found = iterated.get((ref, after))
+                        if found is None:
+                            found = iterated[(ref, after)] = self._iterated(path, ref, after, depth)
+                        for t in found:
+                            targets.setdefault(t, "reference")
                 for ref in res.depends_on:
                     for t in self.resolve(path, ref):
                         targets.setdefault(t, "depends_on")
@@ -224,7 +226,13 @@ class ConfigIndex:
                     targets.setdefault(t, "module")
                 for t in [t for t in targets if t[0] == cfg and t[1] is None and not t[2]]:
                     del targets[t]
-                items = sorted(targets.items(), key=_key) if len(targets) > 1 else targets.items()
+                if len(targets) > 1:
+                    for t in targets:
+                        if t not in order:
+                            order[t] = _order(t)
+                    items = sorted(targets.items(), key=lambda item: order[item[0]])
+                else:
+                    items = list(targets.items())
                 out[cfg] = [(t, k, p, why, via) for (t, k, p, why), via in items]
         return out
 
@@ -480,6 +488,7 @@ def _bare(ref: str) -> tuple[str, str] | None:
     return ("resource", ref) if len(segs) == (3 if root == "data" else 2) else None
 
 
-def _key(item: tuple[Target, str]) -> tuple[str, str, str, str]:
-    (target, key, pins, why), _ = item
-    return target, repr(key), repr(pins), why or ""
+def _order(target: Target) -> tuple[str, str, str, str]:
+    """Where a target goes among a resource's targets (one target never twice)."""
+    address, key, pins, why = target
+    return address, repr(key), repr(pins), why or ""
