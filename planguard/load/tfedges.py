@@ -322,6 +322,12 @@ class TerraformEdges(FilledOnRead[Edge]):
             named: dict[str, tuple[set[str], list[str]]] = {}
             dep_config = self._dep_config
             for source, listed in self._state_closure().items():
+                if all(dep_config(dep) == dep for dep in listed):
+                    # Config addresses as prior state writes them (nearly
+                    # always): the same set, shared rather than held twice
+                    # (neither is changed once made).
+                    named[source] = (listed, [])
+                    continue
                 targets: set[str] = set()
                 whole: list[str] = []
                 for dep in listed:
