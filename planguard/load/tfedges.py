@@ -249,9 +249,16 @@ class TerraformEdges(FilledOnRead[Edge]):
                     into = closure[cfg] = set()
                 for sr in objects:
                     listed = sr.depends_on
-                    if listed and last.get(cfg) != listed:
+                    if not listed:
+                        continue
+                    before = last.get(cfg)
+                    if before is None or before != listed:
                         into.update(listed)
                         last[cfg] = listed
+                    elif before is not listed:
+                        # The same list as a sibling's: one copy is kept (the
+                        # lists are read, never changed, once decoded).
+                        sr.depends_on = before
             self._closure = closure
         return self._closure
 
