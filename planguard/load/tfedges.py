@@ -252,7 +252,7 @@ class TerraformEdges(FilledOnRead[Edge]):
                     if not listed:
                         continue
                     before = last.get(cfg)
-                    if before is None or before != listed:
+                    if before != listed:
                         into.update(listed)
                         last[cfg] = listed
                     elif before is not listed:

@@ -286,7 +286,7 @@ def _work_through(
         file = _scratch()
         try:
             for part in parts:
-                _write_all(file, part)
+                write_all(file, part)
             del parts
             message = index.to_bytes(4, "little") + bytes((failed,))
             socket.send_fds(out, [message], [file])
@@ -360,7 +360,8 @@ def _write_tokens(fd: int, indices: list[int]) -> None:
         os.write(fd, data[start : start + 4096])
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write all of `data` to `fd` (a pipe may take it in parts)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

@@ -20,6 +20,8 @@ import os
 import struct
 from typing import Any
 
+from planguard.speed.fork import write_all
+
 # Where a message is: (offset in the memory file, length); at _INLINE, the
 # message itself follows in the pipe (no memory file on this system).
 _HEAD = struct.Struct("<QQ")
@@ -63,9 +65,7 @@ class Handoff:
                 self._end = at
             else:
                 os.write(self._write, _HEAD.pack(_INLINE, len(data)))
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self._write, view) :]
+                write_all(self._write, data)
         except OSError:  # a broken pipe (the parent has stopped reading), or no memory left
             self.done_sending()
             return False
