@@ -291,6 +291,10 @@ def _review_file(
     """In a worker: what `planguard review` does for one plan file, up to the verdict."""
     from planguard.load import LoadOptions, load, sources_wanted
 
+    # The previous file's reviews are freed now, not before its result went
+    # back: a worker's last file is then never freed at all (it exits
+    # without), and its result arrives that much sooner (~25 ms a 10k plan).
+    _last_reviewed.clear()
     plans = load([path], LoadOptions(max_bytes=max_bytes))
     if sources_wanted(plans, [], None, source_dir):
         from planguard.load import hcl as hcl_load
@@ -299,7 +303,13 @@ def _review_file(
     from planguard.speed import collector
 
     collector.freeze()  # the plan outlives every collection in this worker
-    return [_pack(review_plan(plan, checks, config), parts) for plan in plans]
+    reviews = [review_plan(plan, checks, config) for plan in plans]
+    _last_reviewed.extend(reviews)
+    return [_pack(pr, parts) for pr in reviews]
+
+
+# In a worker, the reviews of the file it did last (see _review_file).
+_last_reviewed: list[PlanReview] = []
 
 
 # A review on its way back from a worker: the plan as msgpack (without

@@ -13,9 +13,11 @@ import contextlib
 import io
 import os
 import signal
+import weakref
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from helpers import FIXTURES, no_children_left
@@ -23,7 +25,9 @@ from planguard import engine
 from planguard import review as review_mod
 from planguard.cli import main
 from planguard.config import Config
+from planguard.errors import PlanguardError
 from planguard.load import load
+from planguard.model import Plan
 from planguard.registry import all_checks
 from planguard.report import Format, render
 from planguard.speed import fork, parts
@@ -227,3 +231,70 @@ def test_packing_a_review_leaves_its_values_in_place() -> None:
     back = review_mod._unpack(packed)
     assert all(c.attributes is None for c in back.plan.changes)
     assert [c.address for c in back.plan.changes] == [c.address for c in plan.changes]
+
+
+def _every_fixture_plan() -> list[Plan]:
+    """Every fixture JSON file the loader reads as a plan (change sets and
+    templates too: a review of any kind goes back the same way)."""
+    found = []
+    for path in sorted(FIXTURES.rglob("*.json")):
+        if "bad" in path.parts:
+            continue  # bad on purpose
+        try:
+            found += load([str(path)])
+        except PlanguardError:
+            continue  # not a plan (an acknowledgement, a hook's input)
+    return found
+
+
+def test_a_review_comes_back_from_a_worker_whole() -> None:
+    """Every field of every change and resource comes back as it went, apart
+    from the values (which stay in the worker): fields at their defaults are
+    left out of the message and come back as those defaults."""
+    plans = _every_fixture_plan()
+    assert len(plans) > 200
+    checks = all_checks()
+    sent = 0
+    for plan in plans:
+        pr = review_mod.review_plan(plan, checks, Config())
+        back = review_mod._unpack(review_mod._pack(pr)).plan
+        without = [msgspec.structs.replace(c, attributes=None) for c in plan.changes]
+        assert back.changes == without, plan.source
+        assert back.drift == [msgspec.structs.replace(c, attributes=None) for c in plan.drift]
+        assert back.resources == plan.resources, plan.source
+        assert list(back.resources) == list(plan.resources), plan.source
+        assert (back.outputs, back.notes, back.kind, back.tool) == (
+            plan.outputs,
+            plan.notes,
+            plan.kind,
+            plan.tool,
+        )
+        sent += len(plan.changes)
+    changes = [c for plan in plans for c in plan.changes]
+    # Not only defaults went: fields that are rarely set came back too.
+    for field in ("previous_address", "deposed", "order", "reason", "location", "conditional"):
+        assert any(getattr(c, field) for c in changes), field
+    assert any(r.location for plan in plans for r in plan.resources.values())
+    assert sent > 1000
+
+
+def test_a_worker_holds_one_file_at_a_time() -> None:
+    """A worker frees a file's review when it takes the next file, not before
+    the result went back; it never holds two."""
+    kwargs: dict[str, Any] = {
+        "checks": all_checks(),
+        "config": Config(),
+        "max_bytes": 1 << 30,
+        "source_dir": None,
+    }
+    try:
+        review_mod._review_file(PLANS[0], **kwargs)
+        [first] = review_mod._last_reviewed
+        held = weakref.ref(first)
+        del first
+        assert held() is not None  # still alive once its result was made
+        review_mod._review_file(PLANS[1], **kwargs)
+        assert held() is None
+        assert [pr.plan.source for pr in review_mod._last_reviewed] == [PLANS[1]]
+    finally:
+        review_mod._last_reviewed.clear()
